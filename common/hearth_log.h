@@ -1,0 +1,41 @@
+/*  hearth_log - leveled logging to stderr, and sanitised samples of bad
+    input so a hostile peer cannot write control characters into our logs.
+*/
+#ifndef HEARTH_LOG_H_INCLUDED
+#define HEARTH_LOG_H_INCLUDED
+
+#include <stddef.h>
+
+typedef enum {
+    HEARTH_LOG_ERROR = 0,
+    HEARTH_LOG_WARN,
+    HEARTH_LOG_INFO,
+    HEARTH_LOG_DEBUG
+} hearth_log_level_t;
+
+/*  The program name printed on every line (not copied: pass a literal).    */
+void hearth_log_set_ident (const char *ident);
+/*  Lines above this level are not printed. Default INFO, or $HEARTH_LOG
+    (error, warn, info, debug) when set.                                     */
+void hearth_log_set_level (int level);
+int hearth_log_level (void);
+/*  Parses "error", "warn", "info", "debug"; returns -1 if none of those.   */
+int hearth_log_level_parse (const char *name);
+
+void hearth_log (int level, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+#define hearth_log_error(...) hearth_log (HEARTH_LOG_ERROR, __VA_ARGS__)
+#define hearth_log_warn(...)  hearth_log (HEARTH_LOG_WARN, __VA_ARGS__)
+#define hearth_log_info(...)  hearth_log (HEARTH_LOG_INFO, __VA_ARGS__)
+#define hearth_log_debug(...) \
+    do { if (hearth_log_level () >= HEARTH_LOG_DEBUG) \
+        hearth_log (HEARTH_LOG_DEBUG, __VA_ARGS__); } while (0)
+
+/*  Writes a printable, truncated rendering of data into buf (always
+    NUL-terminated): printable ASCII as is, other bytes as \xNN, at most
+    about 48 input bytes, then "...(N bytes)". Returns buf.                 */
+const char *hearth_log_sample (const void *data, size_t size, char *buf,
+                               size_t bufsize);
+
+#endif
