@@ -82,6 +82,11 @@ s_skip (const uint8_t *p, const uint8_t *end, int depth)
     uint64_t payload, children;
     if (s_header (p, end, &head, &payload, &children))
         return -2;
+    /*  A container is a level even when empty: the top map is level 1, so
+        one at depth HEARTH_META_DEPTH_MAX would be level 17.               */
+    bool container = (*p & 0xe0) == 0x80 || (*p >= 0xdc && *p <= 0xdf);
+    if (container && depth >= HEARTH_META_DEPTH_MAX)
+        return -2;
     if (payload > (uint64_t) (end - p) - head)
         return -2;
     const uint8_t *cursor = p + head + payload;
