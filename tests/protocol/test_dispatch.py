@@ -1,0 +1,146 @@
+"""Credit, dispatch order, queue bound and message size (PROTOCOL.md 4.3,
+5.1, 5.2, 3.3) against the real broker."""
+
+import time
+
+from hearthtest import P
+
+
+def collect_jobs(worker, want, timeout=5.0):
+    jobs = []
+    deadline = time.monotonic() + timeout
+    while len(jobs) < want and time.monotonic() < deadline:
+        job = worker.recv_job(timeout=max(0.01, deadline - time.monotonic()))
+        if job is not None:
+            jobs.append(job)
+    return jobs
+
+
+def test_credit_limits_requests_held(env):
+    """4.3: "The broker MUST NOT send a worker more REQUESTs than its credit
+    minus the requests it holds; each REPLY returns one credit." 5.2: "When a
+    worker returns credit (a REPLY) ... queued requests of its service MUST be
+    dispatched at once"."""
+    m = env.mesh
+    worker = m.native_worker("credit", {"credit": 3})
+    client = m.native_client()
+    rids = [client.request("credit", b"%d" % i, {"deadline": 20000}) for i in range(5)]
+    jobs = collect_jobs(worker, 3)
+    assert len(jobs) == 3
+    assert worker.recv_job(timeout=0.4) is None, "a credit-3 worker received a 4th request"
+    worker.reply(jobs[0], 200, b"done0")
+    t0 = time.monotonic()
+    fourth = worker.recv_job(timeout=5)
+    assert fourth is not None, "credit returned but the queued request was not dispatched"
+    assert time.monotonic() - t0 < 1.0, "queued request not dispatched at once"
+    assert worker.recv_job(timeout=0.3) is None, "credit exceeded after one REPLY"
+    for job in jobs[1:] + [fourth]:
+        worker.reply(job, 200, b"ok")
+    last = worker.recv_job()
+    assert last is not None
+    worker.reply(last, 200, b"ok")
+    answered = {client.recv().rid for _ in range(5)}
+    assert answered == set(rids)
+
+
+def test_dispatch_least_recently_used(env):
+    """5.2: "A request goes to the least recently used worker of its service
+    that has free credit"."""
+    m = env.mesh
+    w1 = m.native_worker("lru")
+    w2 = m.native_worker("lru")
+    client = m.native_client()
+    order = []
+    for i in range(6):
+        rid = client.request("lru", b"%d" % i)
+        job = None
+        deadline = time.monotonic() + 5
+        while job is None and time.monotonic() < deadline:
+            for name, w in (("w1", w1), ("w2", w2)):
+                job = w.recv_job(timeout=0.01)
+                if job is not None:
+                    order.append(name)
+                    w.reply(job, 200, name.encode())
+                    break
+        assert job is not None, "request %d not dispatched" % i
+        assert client.recv(rid=rid).status == 200
+    for a, b in zip(order, order[1:]):
+        assert a != b, "dispatch order %r is not least-recently-used" % order
+
+
+def test_dispatch_skips_worker_without_credit(env):
+    """5.2: "... that has free credit": a busy worker is skipped, the free
+    one gets the request even if it was used more recently."""
+    m = env.mesh
+    w1 = m.native_worker("busy")
+    client = m.native_client()
+    client.request("busy", b"hold", {"deadline": 20000})
+    held = w1.recv_job()
+    assert held is not None
+    w2 = m.native_worker("busy")
+    for i in range(3):
+        rid = client.request("busy", b"%d" % i)
+        job = w2.recv_job()
+        assert job is not None, "free worker w2 got nothing while w1 was full"
+        w2.reply(job, 200, b"w2")
+        assert client.recv(rid=rid).body == b"w2"
+    assert w1.recv_job(timeout=0.2) is None
+    w1.reply(held, 200, b"w1")
+    assert client.recv().body == b"w1"
+
+
+def test_registration_dispatches_queue(env):
+    """5.2: "When a worker ... registers, queued requests of its service MUST
+    be dispatched at once"."""
+    m = env.mesh
+    w1 = m.native_worker("q")
+    client = m.native_client()
+    client.request("q", b"first", {"deadline": 20000})
+    first = w1.recv_job()
+    rid = client.request("q", b"second", {"deadline": 20000})
+    assert client.recv(timeout=0.2, rid=rid) is None
+    w2 = m.native_worker("q")
+    job = w2.recv_job(timeout=2)
+    assert job is not None and job.body == b"second"
+    w2.reply(job, 200, b"2")
+    w1.reply(first, 200, b"1")
+    assert client.recv(rid=rid).body == b"2"
+
+
+def test_queue_full_503(hearth):
+    """5.1: "Each service has one FIFO queue bounded by queue_max ... A request
+    for a service that is full MUST get 503"."""
+    env = hearth("--queue-max", "2")
+    m = env.mesh
+    worker = m.native_worker("slow")          # never answers
+    client = m.native_client()
+    rids = [client.request("slow", b"%d" % i, {"deadline": 20000}) for i in range(4)]
+    assert worker.recv_job() is not None       # the 1st is held, 2nd and 3rd queued
+    reply = client.recv(timeout=5)
+    assert reply is not None, "no 503 for the 4th request"
+    assert reply.rid == rids[3], "the wrong request was refused: %r" % reply
+    assert reply.status == P.HEARTH_STATUS_UNAVAILABLE and reply.error
+    assert client.recv(timeout=0.3) is None, "a request within the bound was answered"
+    assert worker.recv_job(timeout=0.1) is None
+
+
+def test_request_too_large_413(hearth):
+    """3.3: "A message larger than max_message in total is answered 413 when it
+    is a native REQUEST"; the broker still serves afterwards."""
+    env = hearth("--max-message", "65536")
+    m = env.mesh
+    worker = m.native_worker("big")
+    client = m.native_client()
+    reply = client.call("big", b"x" * 100000)
+    assert reply is not None, "no reply to an oversized REQUEST"
+    assert reply.status == P.HEARTH_STATUS_TOO_LARGE and reply.error
+    reply = client.call(P.HEARTH_SVC_PING, b"x" * 100000)
+    assert reply is not None and reply.status == P.HEARTH_STATUS_TOO_LARGE
+    assert worker.recv_job(timeout=0.1) is None
+    # below the limit: served
+    rid = client.request("big", b"y" * 30000)
+    job = worker.recv_job()
+    assert job is not None and len(job.body) == 30000
+    worker.reply(job, 200, b"fine")
+    assert client.recv(rid=rid).body == b"fine"
+    assert client.call(P.HEARTH_SVC_PING, b"after").body == b"after"

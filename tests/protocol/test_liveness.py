@@ -1,0 +1,255 @@
+"""Heartbeats, worker death, resends, unknown workers and linger
+(PROTOCOL.md 4.4, 4.5, 5.1, 5.4, 5.5, 9) against the real broker."""
+
+import time
+
+import pytest
+
+from hearthtest import P
+
+
+def test_idle_worker_gets_heartbeats(fast):
+    """4.4: "Both sides MUST send HEARTBEAT every heartbeat_ms whether busy or
+    idle"."""
+    m = fast.mesh
+    worker = m.native_worker("hb")
+    start = time.monotonic()
+    worker.hb_received.clear()
+    m.idle(1.0)
+    beats = [t for t in worker.hb_received if t >= start]
+    assert 5 <= len(beats) <= 20, "%d HEARTBEATs in 1 s at heartbeat_ms 100" % len(beats)
+    gaps = [b - a for a, b in zip(beats, beats[1:])]
+    assert max(gaps) < 0.3, "a %.0f ms gap between HEARTBEATs" % (max(gaps) * 1000)
+
+
+def test_busy_worker_gets_heartbeats(fast):
+    """4.4: "... whether busy or idle"."""
+    m = fast.mesh
+    worker = m.native_worker("hb")
+    client = m.native_client()
+    client.request("hb", b"x", {"deadline": 5000})
+    job = worker.recv_job()
+    assert job is not None
+    start = time.monotonic()
+    m.idle(0.6)
+    assert len([t for t in worker.hb_received if t >= start]) >= 3
+    worker.reply(job, 200, b"")
+
+
+def test_silent_worker_removed(fast):
+    """4.4: "A peer silent for heartbeat_ms x liveness is dead: the broker
+    removes the worker ... and sends DISCONNECT"."""
+    m = fast.mesh
+    worker = m.native_worker("quiet")
+    alive = m.native_worker("chatty")
+    worker.silent = True
+    t0 = time.monotonic()
+    m.wait_mmi("quiet", b"404", timeout=5)
+    assert time.monotonic() - t0 >= 0.2, "removed before heartbeat x liveness"
+    assert worker.recv_disconnect(timeout=2) is not None, "no DISCONNECT to the silent worker"
+    # a worker that keeps heartbeating stays
+    m.wait_mmi("chatty", b"200")
+    assert alive.recv_disconnect(timeout=0.1) is None
+
+
+def test_silent_mdp_worker_removed(fast):
+    """9: "the broker expires an idle one after heartbeat_ms x liveness of
+    silence"."""
+    m = fast.mesh
+    worker = m.mdp_worker("mdp.quiet", heartbeat_ms=50)
+    m.wait_mmi("mdp.quiet", b"200")
+    worker.silent = True
+    m.wait_mmi("mdp.quiet", b"404", timeout=5)
+
+
+def test_worker_death_502(fast):
+    """5.4: "Every other one MUST be answered with 502"; 4.4: "a killed
+    worker is noticed within one heartbeat, not three"."""
+    m = fast.mesh
+    worker = m.native_worker("fragile")
+    client = m.native_client()
+    rid = client.request("fragile", b"x", {"deadline": 20000})
+    assert worker.recv_job() is not None
+    t0 = time.monotonic()
+    worker.close()
+    reply = client.recv(timeout=10, rid=rid)
+    elapsed = time.monotonic() - t0
+    assert reply is not None and reply.status == P.HEARTH_STATUS_WORKER_LOST, reply
+    assert reply.error
+    assert elapsed < 2.0, "502 after %.2f s" % elapsed
+
+
+@pytest.mark.parametrize("flag_on", ["request", "descriptor"])
+def test_worker_death_idempotent_resent(fast, flag_on):
+    """5.4: "each request that is idempotent - flagged idempotent by the
+    client, or its service's descriptor says so ... - and has not been resent
+    before is put back at the head of its queue for another worker (attempt
+    2)"."""
+    m = fast.mesh
+    desc = {"idempotent": True} if flag_on == "descriptor" else {}
+    meta = {"deadline": 20000}
+    if flag_on == "request":
+        meta["idempotent"] = True
+    w1 = m.native_worker("again", desc)
+    client = m.native_client()
+    rid = client.request("again", b"do it", meta)
+    job = w1.recv_job()
+    assert job is not None and job.meta["attempt"] == 1
+    w2 = m.native_worker("again", desc)
+    w1.close()
+    job2 = w2.recv_job(timeout=5)
+    assert job2 is not None, "the idempotent request was not resent"
+    assert job2.meta["attempt"] == 2 and job2.body == b"do it"
+    w2.reply(job2, 200, b"done twice")
+    reply = client.recv(rid=rid)
+    assert reply.status == 200 and reply.body == b"done twice"
+
+
+def test_resent_once_only(fast):
+    """5.4: "... and has not been resent before": a second death -> 502."""
+    m = fast.mesh
+    w1 = m.native_worker("twice")
+    client = m.native_client()
+    rid = client.request("twice", b"x", {"deadline": 20000, "idempotent": True})
+    assert w1.recv_job() is not None
+    w2 = m.native_worker("twice")
+    w1.close()
+    job = w2.recv_job()
+    assert job is not None and job.meta["attempt"] == 2
+    w3 = m.native_worker("twice")
+    w2.close()
+    reply = client.recv(timeout=10, rid=rid)
+    assert reply is not None and reply.status == P.HEARTH_STATUS_WORKER_LOST, reply
+    assert w3.recv_job(timeout=0.1) is None
+
+
+def test_mdp_worker_dies_request_resent(fast):
+    """5.4: an MDP client's request is idempotent ("it came from an MDP client
+    (RFC 7 assumes idempotent workers)"); 5.5 an MDP worker "is expired when a
+    send to it fails (its connection is gone)"."""
+    m = fast.mesh
+    a = m.mdp_worker("mdp.resend", heartbeat_ms=50)
+    m.wait_mmi("mdp.resend", b"200")
+    client = m.mdp_client()
+    client.request("mdp.resend", b"important")
+    job = a.recv_job()
+    assert job is not None
+    b = m.mdp_worker("mdp.resend", heartbeat_ms=50)
+    a.close()
+    job2 = b.recv_job(timeout=5)
+    assert job2 is not None, "the MDP request was not resent to another MDP worker"
+    assert job2.body == [b"important"]
+    b.reply(job2, b"saved")
+    assert client.recv() == [b"mdp.resend", b"saved"]
+
+
+# -- unknown workers (4.5, 9) ------------------------------------------------
+
+def test_native_unknown_worker_heartbeat_disconnect(env):
+    """4.5: "A worker message other than READY from a worker the broker does not
+    know ... MUST be answered with DISCONNECT"."""
+    worker = env.mesh.native_worker()
+    worker.send(worker.frames_of("HEARTH_WORKER_HEARTBEAT"))
+    assert worker.recv_disconnect() is not None
+
+
+def test_native_unknown_worker_reply_disconnect(env):
+    """4.5: the same for a REPLY from a worker the broker never saw."""
+    worker = env.mesh.native_worker()
+    worker.reply(b"\x00" * 8, 200, b"who am I")
+    assert worker.recv_disconnect() is not None
+
+
+def test_native_second_ready_disconnect(env):
+    """4.5: "A second READY from a registered worker MUST cause DISCONNECT and
+    removal"."""
+    m = env.mesh
+    worker = m.native_worker("twice")
+    m.wait_mmi("twice", b"200")
+    worker.ready("twice", None, wait=False)
+    assert worker.recv_disconnect() is not None
+    m.wait_mmi("twice", b"404")
+
+
+def test_mdp_unknown_worker_disconnect(env):
+    """9: "A valid but unexpected command (second READY, a REPLY from an
+    unknown worker ...) gets DISCONNECT"; RFC 7 the same for HEARTBEAT."""
+    m = env.mesh
+    w = m.mdp_worker()
+    w.send(w.frames_of("HEARTH_MDPW_HEARTBEAT"))
+    assert w.recv_disconnect() is not None
+    w2 = m.mdp_worker()
+    w2.reply(b"\x01" * 8, b"stray")
+    assert w2.recv_disconnect() is not None
+
+
+def test_mdp_second_ready_disconnect(env):
+    """9: "second READY ... gets DISCONNECT"."""
+    m = env.mesh
+    w = m.mdp_worker("mdp.twice")
+    m.wait_mmi("mdp.twice", b"200")
+    w.ready("mdp.twice")
+    assert w.recv_disconnect() is not None
+    m.wait_mmi("mdp.twice", b"404")
+
+
+def test_mdp_reply_to_client_not_held(env):
+    """9: "a REPLY naming a client the worker does not hold gets DISCONNECT"."""
+    m = env.mesh
+    w = m.mdp_worker("mdp.liar")
+    m.wait_mmi("mdp.liar", b"200")
+    w.reply(b"\x07" * 8, b"not yours")
+    assert w.recv_disconnect() is not None
+
+
+# -- linger (5.1) ------------------------------------------------------------
+
+def test_linger_then_503_then_404(hearth):
+    """5.1: "When a service's last worker goes, its queue is kept for
+    linger_ms ... After that the queued requests get 503 and the service is
+    forgotten"."""
+    env = hearth("--heartbeat", "100", "--linger", "300")
+    m = env.mesh
+    worker = m.native_worker("lingers")
+    client = m.native_client()
+    held = client.request("lingers", b"held", {"deadline": 20000})
+    assert worker.recv_job() is not None
+    queued = [client.request("lingers", b"q%d" % i, {"deadline": 20000}) for i in range(2)]
+    t0 = time.monotonic()
+    worker.close()
+    reply = client.recv(timeout=10, rid=held)
+    assert reply is not None and reply.status == P.HEARTH_STATUS_WORKER_LOST, reply
+    got = {}
+    for _ in queued:
+        reply = client.recv(timeout=10)
+        assert reply is not None, "queued requests never answered after the linger"
+        got[reply.rid] = reply
+    elapsed = time.monotonic() - t0
+    assert set(got) == set(queued)
+    for reply in got.values():
+        assert reply.status == P.HEARTH_STATUS_UNAVAILABLE and reply.error, reply
+    assert 0.3 <= elapsed < 5.0, "503 after %.2f s for linger 300 ms" % elapsed
+    reply = client.call("lingers", b"now?")
+    assert reply.status == P.HEARTH_STATUS_NOT_FOUND, reply
+
+
+def test_linger_keeps_callers_for_restarting_worker(hearth):
+    """5.1: "its queue is kept for linger_ms (default 5000): a restarting
+    worker finds its callers still waiting"."""
+    env = hearth("--heartbeat", "100")
+    m = env.mesh
+    worker = m.native_worker("phoenix")
+    client = m.native_client()
+    held = client.request("phoenix", b"held", {"deadline": 20000})
+    assert worker.recv_job() is not None
+    rid = client.request("phoenix", b"waiting", {"deadline": 20000})
+    worker.close()
+    reply = client.recv(timeout=10, rid=held)
+    assert reply is not None and reply.status == P.HEARTH_STATUS_WORKER_LOST
+    m.wait_mmi("phoenix", b"404")
+    assert client.recv(timeout=0.2, rid=rid) is None, "the queued caller was not kept"
+    reborn = m.native_worker("phoenix")
+    job = reborn.recv_job()
+    assert job is not None and job.body == b"waiting"
+    reborn.reply(job, 200, b"back")
+    assert client.recv(rid=rid).body == b"back"
