@@ -1,0 +1,774 @@
+/*  hearth_worker - an HMP/1 worker: public API in include/hearth/hearth.h.
+
+    The caller of hearth_worker_run becomes the I/O thread: it alone owns
+    the DEALER to the broker, so heartbeats go out on time however long
+    handlers run. `concurrency` handler threads each hold a DEALER to the
+    I/O thread's inproc ROUTER; a handler says hello once, then receives a
+    job index, runs the handler and sends the index back, which also says
+    it is free again. Jobs beyond the free handlers wait in a local FIFO:
+    with credit above concurrency the next job is already here when a
+    handler frees. Nothing is shared between threads except through those
+    pipes, the job pool (one owner at a time, handed over by the pipes) and
+    two atomics (stop, registered).
+*/
+#include "hearth/hearth.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "hearth_clock.h"
+#include "hearth_job.h"
+#include "hearth_log.h"
+#include "hearth_meta.h"
+#include "hearth_wire.h"
+
+#define S_HANDLERS_ENDPOINT "inproc://hearth-worker-handlers"
+#define S_BACKOFF_MIN_MS    100
+#define S_BACKOFF_MAX_MS    5000
+#define S_STOP_CHECK_MS     100     /* stop flag latency                     */
+#define S_STOP_GRACE_MS     5000    /* longest wait for handlers on stop     */
+#define S_FLUSH_LINGER_MS   1000    /* to flush DISCONNECT and last replies  */
+#define S_DRAIN_MAX         256     /* broker messages per poll round, so
+                                       handler results are never starved    */
+
+typedef struct {
+    hearth_worker_t *worker;
+    uint32_t index;
+    pthread_t thread;
+    bool started;
+} s_handler_t;
+
+struct _hearth_worker_t {
+    char *endpoint;
+    char *service;
+    int concurrency;
+    int credit;
+    void *descriptor;           /* encoded msgpack map, sent in READY       */
+    size_t descriptor_size;
+    hearth_handler_fn *handler;
+    void *arg;
+    atomic_bool stop;           /* lock-free: safe from a signal handler    */
+    atomic_bool registered;
+    atomic_bool running;
+
+    /*  Owned by the I/O thread while running.                              */
+    void *ctx;
+    void *broker;               /* DEALER, NULL while waiting to reconnect  */
+    void *pipe;                 /* ROUTER to the handler threads            */
+    s_handler_t *handlers;
+    uint32_t *free_handlers;    /* stack of idle handler indexes            */
+    int free_count;
+    hearth_job_t *jobs;         /* pool of credit + concurrency jobs        */
+    uint32_t *free_jobs;        /* stack of unused job indexes              */
+    int free_jobs_count;
+    uint32_t *fifo;             /* ring of job indexes waiting for a handler*/
+    int fifo_head, fifo_count;
+    int pool_size;
+    int busy;                   /* jobs at handlers                         */
+    uint64_t epoch;             /* bumped on every new broker connection    */
+    int heartbeat_ms, liveness;
+    size_t max_message;
+    int64_t heartbeat_at;       /* next HEARTBEAT to send                   */
+    int64_t expiry_at;          /* broker presumed dead after this          */
+    int64_t reconnect_at;
+    int backoff_ms;
+    int result;                 /* run's return value once decided, or -1  */
+    hearth_meta_writer_t writer;
+};
+
+/* ------------------------------------------------------------ creation */
+
+static bool
+s_has_prefix (const char *s, const char *prefix)
+{
+    return strncmp (s, prefix, strlen (prefix)) == 0;
+}
+
+static int
+s_check_descriptor (const hearth_descriptor_t *d, int *concurrency,
+                    int *credit)
+{
+    if (!d || !d->service)
+        return -1;
+    size_t len = strlen (d->service);
+    if (len == 0 || len > HEARTH_SERVICE_MAX
+    ||  s_has_prefix (d->service, HEARTH_MMI_PREFIX)
+    ||  s_has_prefix (d->service, HEARTH_INTERNAL_PREFIX))
+        return -1;
+    *concurrency = d->concurrency ? d->concurrency : 1;
+    *credit = d->credit ? d->credit : *concurrency;
+    if (*concurrency < 1 || *credit < *concurrency
+    ||  *credit > HEARTH_CREDIT_MAX)
+        return -1;
+    return 0;
+}
+
+static void
+s_put_optional (hearth_meta_writer_t *writer, const char *key,
+                const char *value)
+{
+    if (value)
+        hearth_meta_put_str (writer, key, value);
+}
+
+static void *
+s_encode_descriptor (const hearth_descriptor_t *d, int concurrency,
+                     int credit, size_t *size)
+{
+    hearth_meta_writer_t writer;
+    hearth_meta_writer_init (&writer);
+    hearth_meta_put_str (&writer, HEARTH_DESC_SERVICE, d->service);
+    s_put_optional (&writer, HEARTH_DESC_VERSION, d->version);
+    s_put_optional (&writer, HEARTH_DESC_DESCRIPTION, d->description);
+    hearth_meta_put_uint (&writer, HEARTH_DESC_CREDIT, (uint64_t) credit);
+    hearth_meta_put_uint (&writer, HEARTH_DESC_CONCURRENCY,
+                          (uint64_t) concurrency);
+    hearth_meta_put_bool (&writer, HEARTH_DESC_IDEMPOTENT, d->idempotent);
+    s_put_optional (&writer, HEARTH_DESC_INPUT_SCHEMA, d->input_schema);
+    s_put_optional (&writer, HEARTH_DESC_OUTPUT_SCHEMA, d->output_schema);
+    s_put_optional (&writer, HEARTH_DESC_EXAMPLE, d->example);
+    void *buffer = hearth_meta_writer_to_buffer (&writer, size);
+    hearth_meta_writer_destroy (&writer);
+    return buffer;
+}
+
+hearth_worker_t *
+hearth_worker_new (const char *endpoint, const hearth_descriptor_t *descriptor,
+                   hearth_handler_fn *handler, void *arg)
+{
+    int concurrency, credit;
+    if (!endpoint || !strstr (endpoint, "://") || !handler
+    ||  s_check_descriptor (descriptor, &concurrency, &credit))
+        return NULL;
+    hearth_worker_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->endpoint = strdup (endpoint);
+    self->service = strdup (descriptor->service);
+    self->descriptor = s_encode_descriptor (descriptor, concurrency, credit,
+                                            &self->descriptor_size);
+    if (!self->endpoint || !self->service || !self->descriptor) {
+        hearth_worker_destroy (&self);
+        return NULL;
+    }
+    self->concurrency = concurrency;
+    self->credit = credit;
+    self->handler = handler;
+    self->arg = arg;
+    atomic_init (&self->stop, false);
+    atomic_init (&self->registered, false);
+    atomic_init (&self->running, false);
+    return self;
+}
+
+/*  Frees the per-run pools. Only once every handler thread is gone.        */
+static void
+s_pools_free (hearth_worker_t *self)
+{
+    for (int i = 0; self->jobs && i < self->pool_size; i++)
+        hearth_job_release (&self->jobs[i]);
+    free (self->jobs);
+    free (self->free_jobs);
+    free (self->fifo);
+    free (self->handlers);
+    free (self->free_handlers);
+    self->jobs = NULL;
+    self->free_jobs = NULL;
+    self->fifo = NULL;
+    self->handlers = NULL;
+    self->free_handlers = NULL;
+}
+
+void
+hearth_worker_destroy (hearth_worker_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    hearth_worker_t *self = *self_p;
+    if (self->ctx) {
+        /*  A run that gave up waiting on stuck handlers left them detached
+            with the context: terminating it waits for them to finish.       */
+        zmq_ctx_term (self->ctx);
+        self->ctx = NULL;
+    }
+    s_pools_free (self);
+    free (self->endpoint);
+    free (self->service);
+    free (self->descriptor);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+hearth_worker_stop (hearth_worker_t *self)
+{
+    if (self)
+        atomic_store (&self->stop, true);
+}
+
+bool
+hearth_worker_registered (hearth_worker_t *self)
+{
+    return self && atomic_load (&self->registered);
+}
+
+/* ------------------------------------------------------ handler threads */
+
+static void *
+s_handler_main (void *arg)
+{
+    s_handler_t *handler = arg;
+    hearth_worker_t *self = handler->worker;
+    void *pipe = zmq_socket (self->ctx, ZMQ_DEALER);
+    if (!pipe)
+        return NULL;
+    uint8_t id[5] = { 'h' };
+    memcpy (id + 1, &handler->index, 4);
+    int linger = 0;
+    zmq_setsockopt (pipe, ZMQ_ROUTING_ID, id, sizeof id);
+    zmq_setsockopt (pipe, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect (pipe, S_HANDLERS_ENDPOINT) == 0
+    &&  zmq_send (pipe, "", 0, 0) == 0) {
+        uint32_t index;
+        /*  Ends when the context shuts down (ETERM) or on an empty frame. */
+        while (zmq_recv (pipe, &index, sizeof index, 0) == sizeof index) {
+            hearth_job_run (&self->jobs[index], self->handler, self->arg);
+            if (zmq_send (pipe, &index, sizeof index, 0) < 0)
+                break;
+        }
+    }
+    zmq_close (pipe);
+    return NULL;
+}
+
+/*  Pools and threads for one run. Returns 0 or -1.                         */
+static int
+s_start (hearth_worker_t *self)
+{
+    self->pool_size = self->credit + self->concurrency;
+    self->jobs = calloc ((size_t) self->pool_size, sizeof *self->jobs);
+    self->free_jobs = calloc ((size_t) self->pool_size, sizeof (uint32_t));
+    self->fifo = calloc ((size_t) self->pool_size, sizeof (uint32_t));
+    self->handlers = calloc ((size_t) self->concurrency, sizeof (s_handler_t));
+    self->free_handlers = calloc ((size_t) self->concurrency, sizeof (uint32_t));
+    self->ctx = zmq_ctx_new ();
+    if (!self->jobs || !self->free_jobs || !self->fifo || !self->handlers
+    ||  !self->free_handlers || !self->ctx)
+        return -1;
+    for (int i = 0; i < self->pool_size; i++)
+        self->free_jobs[i] = (uint32_t) (self->pool_size - 1 - i);
+    self->free_jobs_count = self->pool_size;
+    self->fifo_head = self->fifo_count = 0;
+    self->pipe = zmq_socket (self->ctx, ZMQ_ROUTER);
+    int linger = 0, hwm = 0;
+    if (!self->pipe
+    ||  zmq_setsockopt (self->pipe, ZMQ_LINGER, &linger, sizeof linger)
+    ||  zmq_setsockopt (self->pipe, ZMQ_SNDHWM, &hwm, sizeof hwm)
+    ||  zmq_setsockopt (self->pipe, ZMQ_RCVHWM, &hwm, sizeof hwm)
+    ||  zmq_bind (self->pipe, S_HANDLERS_ENDPOINT))
+        return -1;
+    for (int i = 0; i < self->concurrency; i++) {
+        s_handler_t *handler = &self->handlers[i];
+        handler->worker = self;
+        handler->index = (uint32_t) i;
+        if (pthread_create (&handler->thread, NULL, s_handler_main, handler))
+            return -1;
+        handler->started = true;
+    }
+    return 0;
+}
+
+/*  Ends every handler thread and frees the run's resources. Handlers still
+    inside user code after the stop grace are detached and left to the
+    context, which hearth_worker_destroy terminates.                          */
+static void
+s_finish (hearth_worker_t *self)
+{
+    if (self->pipe) {
+        zmq_close (self->pipe);
+        self->pipe = NULL;
+    }
+    if (!self->ctx)
+        return;
+    /*  Idle handlers block in recv: shutdown wakes them with ETERM.        */
+    zmq_ctx_shutdown (self->ctx);
+    bool stuck = self->busy > 0;
+    for (int i = 0; self->handlers && i < self->concurrency; i++) {
+        if (!self->handlers[i].started)
+            continue;
+        if (stuck)
+            pthread_detach (self->handlers[i].thread);
+        else
+            pthread_join (self->handlers[i].thread, NULL);
+    }
+    if (stuck) {
+        hearth_log_warn ("%d handler(s) still running after stop; their "
+                         "replies are abandoned", self->busy);
+        return;                 /* pools and ctx go in destroy */
+    }
+    zmq_ctx_term (self->ctx);
+    self->ctx = NULL;
+    s_pools_free (self);
+}
+
+/* ------------------------------------------------------- broker socket */
+
+static int
+s_send_command (hearth_worker_t *self, int command, const void *data,
+                size_t size, bool with_data)
+{
+    char cmd = (char) command;
+    hearth_part_t parts[] = {
+        HEARTH_PART_EMPTY,
+        HEARTH_PART_STR (HEARTH_WORKER_HEADER),
+        HEARTH_PART_BYTES (&cmd, 1),
+        HEARTH_PART_BYTES (data, size),
+        HEARTH_PART_BYTES (self->descriptor, self->descriptor_size),
+    };
+    int count = 3;
+    if (command == HEARTH_WORKER_READY)
+        count = HEARTH_WORKER_READY_FRAMES;
+    else
+    if (with_data)
+        count = 4;
+    int rc = hearth_wire_send (self->broker, parts, count);
+    if (rc)
+        hearth_log_debug ("send of command %d to broker failed: %s",
+                          command, zmq_strerror (errno));
+    return rc;
+}
+
+/*  Opens a fresh DEALER and sends READY. A fresh socket, not a reconnect of
+    the old one, so nothing queued for a dead broker reaches a new one.    */
+static int
+s_connect (hearth_worker_t *self, int64_t now)
+{
+    self->broker = zmq_socket (self->ctx, ZMQ_DEALER);
+    int linger = 0;
+    int hwm = self->credit * 2 + 1000;
+    if (!self->broker
+    ||  zmq_setsockopt (self->broker, ZMQ_LINGER, &linger, sizeof linger)
+    ||  zmq_setsockopt (self->broker, ZMQ_SNDHWM, &hwm, sizeof hwm)
+    ||  zmq_setsockopt (self->broker, ZMQ_RCVHWM, &hwm, sizeof hwm)
+    ||  zmq_connect (self->broker, self->endpoint)) {
+        hearth_log_error ("cannot connect to %s: %s", self->endpoint,
+                          zmq_strerror (errno));
+        if (self->broker)
+            zmq_close (self->broker);
+        self->broker = NULL;
+        return -1;
+    }
+    self->epoch++;
+    self->heartbeat_ms = HEARTH_DEFAULT_HEARTBEAT_MS;
+    self->liveness = HEARTH_DEFAULT_LIVENESS;
+    self->max_message = HEARTH_DEFAULT_MAX_MESSAGE;
+    self->heartbeat_at = now + self->heartbeat_ms;
+    self->expiry_at = now + (int64_t) self->heartbeat_ms * self->liveness;
+    hearth_log_debug ("connecting to %s", self->endpoint);
+    s_send_command (self, HEARTH_WORKER_READY, self->service,
+                    strlen (self->service), true);
+    return 0;
+}
+
+/*  Jobs not yet started belong to the connection that sent them: the next
+    broker does not know their ids, so running them would be wasted work.  */
+static void
+s_drop_queued (hearth_worker_t *self)
+{
+    while (self->fifo_count > 0) {
+        uint32_t index = self->fifo[self->fifo_head];
+        self->fifo_head = (self->fifo_head + 1) % self->pool_size;
+        self->fifo_count--;
+        hearth_job_release (&self->jobs[index]);
+        self->free_jobs[self->free_jobs_count++] = index;
+    }
+}
+
+static void
+s_disconnect (hearth_worker_t *self, int64_t now, const char *why)
+{
+    if (self->broker) {
+        zmq_close (self->broker);
+        self->broker = NULL;
+    }
+    atomic_store (&self->registered, false);
+    s_drop_queued (self);
+    if (self->backoff_ms < S_BACKOFF_MIN_MS)
+        self->backoff_ms = S_BACKOFF_MIN_MS;
+    hearth_log_warn ("broker %s %s; reconnecting in %d ms", self->endpoint,
+                     why, self->backoff_ms);
+    self->reconnect_at = now + self->backoff_ms;
+    self->backoff_ms *= 2;
+    if (self->backoff_ms > S_BACKOFF_MAX_MS)
+        self->backoff_ms = S_BACKOFF_MAX_MS;
+}
+
+/* ---------------------------------------------------- broker messages */
+
+static void
+s_log_bad (const char *why, hearth_frames_t *frames)
+{
+    char sample[160] = "";
+    if (frames->count > 0)
+        hearth_log_sample (hearth_frames_data (frames, frames->count > 2 ? 2 : 0),
+                           hearth_frames_size (frames,
+                                               frames->count > 2 ? 2 : 0),
+                           sample, sizeof sample);
+    hearth_log_warn ("dropped malformed message from broker (%s, %d frames): "
+                     "%s", why, frames->count, sample);
+}
+
+/*  Copies a string entry into out (NUL-terminated, truncated).             */
+static void
+s_meta_text (const void *data, size_t size, const char *key, char *out,
+             size_t out_size)
+{
+    hearth_meta_entry_t entry;
+    const char *str;
+    size_t len;
+    out[0] = 0;
+    if (hearth_meta_find (data, size, key, &entry) == 1
+    &&  hearth_meta_value_str (&entry, &str, &len) == 0)
+        hearth_log_sample (str, len, out, out_size);
+}
+
+static int
+s_setting (const void *data, size_t size, const char *key, uint64_t min,
+           uint64_t max, uint64_t fallback)
+{
+    hearth_meta_entry_t entry;
+    uint64_t value;
+    if (hearth_meta_find (data, size, key, &entry) == 1
+    &&  hearth_meta_value_uint (&entry, &value) == 0
+    &&  value >= min && value <= max)
+        return (int) value;
+    return (int) fallback;
+}
+
+static void
+s_handle_registered (hearth_worker_t *self, hearth_frames_t *frames,
+                     int64_t now)
+{
+    if (frames->count != HEARTH_WORKER_REGISTERED_FRAMES) {
+        s_log_bad ("REGISTERED frame count", frames);
+        return;
+    }
+    int status = hearth_wire_status_decode (hearth_frames_data (frames, 3),
+                                            hearth_frames_size (frames, 3));
+    const void *settings = hearth_frames_data (frames, 4);
+    size_t size = hearth_frames_size (frames, 4);
+    if (status < 0 || hearth_meta_validate (settings, size)) {
+        s_log_bad ("REGISTERED status or settings", frames);
+        return;
+    }
+    if (status != HEARTH_STATUS_OK) {
+        char error[256];
+        s_meta_text (settings, size, HEARTH_META_ERROR, error, sizeof error);
+        hearth_log_error ("broker refused service %s: %d %s", self->service,
+                          status, error[0] ? error : hearth_status_text (status));
+        self->result = HEARTH_EREJECTED;
+        return;
+    }
+    self->heartbeat_ms = s_setting (settings, size, HEARTH_SET_HEARTBEAT, 10,
+                                    3600000, HEARTH_DEFAULT_HEARTBEAT_MS);
+    self->liveness = s_setting (settings, size, HEARTH_SET_LIVENESS, 1, 1000,
+                                HEARTH_DEFAULT_LIVENESS);
+    self->max_message = (size_t) s_setting (settings, size,
+                                            HEARTH_SET_MAX_MESSAGE, 1024,
+                                            INT32_MAX,
+                                            HEARTH_DEFAULT_MAX_MESSAGE);
+    self->heartbeat_at = now + self->heartbeat_ms;
+    self->expiry_at = now + (int64_t) self->heartbeat_ms * self->liveness;
+    self->backoff_ms = S_BACKOFF_MIN_MS;
+    char worker_id[128];
+    s_meta_text (settings, size, HEARTH_SET_WORKER_ID, worker_id,
+                 sizeof worker_id);
+    atomic_store (&self->registered, true);
+    hearth_log_info ("registered service %s as %s (heartbeat %d ms, "
+                     "liveness %d)", self->service,
+                     worker_id[0] ? worker_id : "?", self->heartbeat_ms,
+                     self->liveness);
+}
+
+static void
+s_handle_request (hearth_worker_t *self, hearth_frames_t *frames, int64_t now)
+{
+    if (frames->count != HEARTH_WORKER_REQUEST_FRAMES
+    ||  hearth_frames_size (frames, 3) == 0
+    ||  hearth_frames_size (frames, 3) > HEARTH_REQUEST_ID_MAX
+    ||  hearth_frames_size (frames, 4) > HEARTH_META_MAX) {
+        s_log_bad ("REQUEST frames", frames);
+        return;
+    }
+    if (self->free_jobs_count == 0) {
+        /*  Only a broker that ignores our credit gets here.                */
+        s_log_bad ("REQUEST beyond credit", frames);
+        return;
+    }
+    uint32_t index = self->free_jobs[self->free_jobs_count - 1];
+    if (hearth_job_accept (&self->jobs[index], &frames->frame[3],
+                           &frames->frame[4], &frames->frame[5], now,
+                           self->epoch)) {
+        s_log_bad ("REQUEST metadata", frames);
+        return;
+    }
+    self->free_jobs_count--;
+    self->fifo[(self->fifo_head + self->fifo_count) % self->pool_size] = index;
+    self->fifo_count++;
+}
+
+static void
+s_handle_broker_message (hearth_worker_t *self, hearth_frames_t *frames,
+                         int64_t now)
+{
+    if (frames->truncated || frames->count < 3
+    ||  hearth_frames_size (frames, 0) != 0
+    ||  !hearth_frames_is (frames, 1, HEARTH_WORKER_HEADER)) {
+        s_log_bad ("not HEARTHW1", frames);
+        return;
+    }
+    /*  Any well-framed message shows the broker is alive.                  */
+    self->expiry_at = now + (int64_t) self->heartbeat_ms * self->liveness;
+    switch (hearth_frames_command (frames, 2)) {
+        case HEARTH_WORKER_REQUEST:
+            s_handle_request (self, frames, now);
+            break;
+        case HEARTH_WORKER_REGISTERED:
+            s_handle_registered (self, frames, now);
+            break;
+        case HEARTH_WORKER_HEARTBEAT:
+            break;
+        case HEARTH_WORKER_DISCONNECT: {
+            char reason[160] = "";
+            if (frames->count > 3)
+                hearth_log_sample (hearth_frames_data (frames, 3),
+                                   hearth_frames_size (frames, 3), reason,
+                                   sizeof reason);
+            hearth_log_info ("broker sent DISCONNECT%s%s",
+                             reason[0] ? ": " : "", reason);
+            s_disconnect (self, now, "disconnected us");
+            break;
+        }
+        default:
+            s_log_bad ("unknown command", frames);
+    }
+}
+
+static void
+s_read_broker (hearth_worker_t *self, int64_t now)
+{
+    hearth_frames_t frames;
+    for (int i = 0; i < S_DRAIN_MAX && self->broker && self->result < 0; i++) {
+        if (hearth_frames_recv (&frames, self->broker, ZMQ_DONTWAIT))
+            return;
+        s_handle_broker_message (self, &frames, now);
+        hearth_frames_close (&frames);
+    }
+}
+
+/* ------------------------------------------------------ handler results */
+
+static void
+s_reply (hearth_worker_t *self, hearth_job_t *job)
+{
+    if (!self->broker || job->epoch != self->epoch) {
+        hearth_log_debug ("dropping a result for a previous broker "
+                          "connection");
+        return;
+    }
+    if (hearth_job_reply (job, self->broker, &self->writer,
+                          self->max_message))
+        hearth_log_warn ("could not send a reply to the broker: %s",
+                         zmq_strerror (errno));
+}
+
+static void
+s_read_handlers (hearth_worker_t *self)
+{
+    for (int i = 0; i <= self->concurrency; i++) {
+        uint8_t id[8];          /* 'h' + handler index, set by the handler */
+        uint32_t index;
+        if (zmq_recv (self->pipe, id, sizeof id, ZMQ_DONTWAIT) != 5)
+            return;
+        int size = zmq_recv (self->pipe, &index, sizeof index, 0);
+        uint32_t handler;
+        memcpy (&handler, id + 1, 4);
+        /*  An empty message is a handler's hello: it is free, nothing done. */
+        if (size == sizeof index && index < (uint32_t) self->pool_size) {
+            hearth_job_t *job = &self->jobs[index];
+            s_reply (self, job);
+            hearth_job_release (job);
+            self->free_jobs[self->free_jobs_count++] = index;
+            self->busy--;
+        }
+        self->free_handlers[self->free_count++] = handler;
+    }
+}
+
+/*  Hands queued jobs to idle handlers, answering 504 at once for jobs
+    whose deadline passed while they waited here.                            */
+static void
+s_dispatch (hearth_worker_t *self, int64_t now)
+{
+    while (self->fifo_count > 0 && self->free_count > 0) {
+        uint32_t index = self->fifo[self->fifo_head];
+        self->fifo_head = (self->fifo_head + 1) % self->pool_size;
+        self->fifo_count--;
+        hearth_job_t *job = &self->jobs[index];
+        if (job->request.deadline_at >= 0 && job->request.deadline_at <= now) {
+            hearth_job_fail (job, HEARTH_STATUS_TIMEOUT,
+                             "deadline passed before a handler was free");
+            s_reply (self, job);
+            hearth_job_release (job);
+            self->free_jobs[self->free_jobs_count++] = index;
+            continue;
+        }
+        uint32_t handler = self->free_handlers[--self->free_count];
+        uint8_t id[5] = { 'h' };
+        memcpy (id + 1, &handler, 4);
+        self->busy++;
+        /*  The inproc pipe has no HWM and the handler is connected (it
+            said hello), so this send cannot fail short of ETERM.           */
+        zmq_send (self->pipe, id, sizeof id, ZMQ_SNDMORE);
+        zmq_send (self->pipe, &index, sizeof index, 0);
+    }
+}
+
+/* ------------------------------------------------------------ run loop */
+
+static int64_t
+s_min (int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static void
+s_timers (hearth_worker_t *self, int64_t now)
+{
+    if (!self->broker) {
+        if (now >= self->reconnect_at && s_connect (self, now))
+            self->result = HEARTH_ESYS;
+        return;
+    }
+    if (now >= self->expiry_at) {
+        s_disconnect (self, now, "silent");
+        return;
+    }
+    if (now >= self->heartbeat_at) {
+        s_send_command (self, HEARTH_WORKER_HEARTBEAT, NULL, 0, false);
+        self->heartbeat_at = now + self->heartbeat_ms;
+    }
+}
+
+/*  Polls the broker and the handlers until wake_at at the latest.         */
+static void
+s_poll (hearth_worker_t *self, int64_t now, int64_t wake_at)
+{
+    zmq_pollitem_t items[] = {
+        { self->pipe, 0, ZMQ_POLLIN, 0 },
+        { self->broker, 0, ZMQ_POLLIN, 0 },
+    };
+    int64_t timeout = s_min (wake_at - now, S_STOP_CHECK_MS);
+    if (timeout < 0)
+        timeout = 0;
+    if (zmq_poll (items, self->broker ? 2 : 1, (long) timeout) <= 0)
+        return;
+    now = hearth_clock_ms ();
+    if (items[0].revents & ZMQ_POLLIN)
+        s_read_handlers (self);
+    if (self->broker && (items[1].revents & ZMQ_POLLIN))
+        s_read_broker (self, now);
+}
+
+static void
+s_serve (hearth_worker_t *self)
+{
+    while (self->result < 0 && !atomic_load (&self->stop)) {
+        int64_t now = hearth_clock_ms ();
+        s_timers (self, now);
+        if (self->result >= 0)
+            break;
+        int64_t wake_at = self->broker
+                        ? s_min (self->heartbeat_at, self->expiry_at)
+                        : self->reconnect_at;
+        s_poll (self, now, wake_at);
+        s_dispatch (self, hearth_clock_ms ());
+    }
+}
+
+/*  On stop: tell the broker, then give running handlers until their
+    deadlines (at most S_STOP_GRACE_MS) and send what they return.           */
+static void
+s_drain (hearth_worker_t *self)
+{
+    int64_t now = hearth_clock_ms ();
+    if (self->broker)
+        s_send_command (self, HEARTH_WORKER_DISCONNECT, NULL, 0, false);
+    s_drop_queued (self);
+    int64_t until = now + S_STOP_GRACE_MS;
+    int64_t latest = -1;
+    for (int i = 0; i < self->pool_size; i++)
+        if (self->jobs[i].held) {
+            int64_t at = self->jobs[i].request.deadline_at;
+            latest = at < 0 ? until : at > latest ? at : latest;
+        }
+    if (latest >= 0)
+        until = s_min (until, latest + S_STOP_CHECK_MS);
+    while (self->busy > 0 && now < until) {
+        zmq_pollitem_t item = { self->pipe, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, (long) s_min (until - now, S_STOP_CHECK_MS)) > 0)
+            s_read_handlers (self);
+        now = hearth_clock_ms ();
+        /*  Keep the broker from declaring us dead while we finish.         */
+        if (self->broker && now >= self->heartbeat_at) {
+            s_send_command (self, HEARTH_WORKER_HEARTBEAT, NULL, 0, false);
+            self->heartbeat_at = now + self->heartbeat_ms;
+        }
+    }
+    if (self->broker) {
+        /*  Linger briefly so DISCONNECT and the last replies reach it.    */
+        int linger = S_FLUSH_LINGER_MS;
+        zmq_setsockopt (self->broker, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_close (self->broker);
+        self->broker = NULL;
+    }
+}
+
+int
+hearth_worker_run (hearth_worker_t *self)
+{
+    if (!self || atomic_exchange (&self->running, true))
+        return HEARTH_EINVAL;
+    if (self->ctx) {
+        /*  A previous run left handlers stuck in user code.                 */
+        atomic_store (&self->running, false);
+        return HEARTH_EINVAL;
+    }
+    self->result = -1;
+    self->backoff_ms = S_BACKOFF_MIN_MS;
+    self->reconnect_at = 0;
+    self->broker = NULL;
+    hearth_meta_writer_init (&self->writer);
+    if (s_start (self))
+        self->result = HEARTH_ESYS;
+    else {
+        s_serve (self);
+        if (self->result < 0)
+            s_drain (self);
+        else
+        if (self->broker) {
+            zmq_close (self->broker);
+            self->broker = NULL;
+        }
+    }
+    atomic_store (&self->registered, false);
+    s_finish (self);
+    hearth_meta_writer_destroy (&self->writer);
+    int result = self->result < 0 ? HEARTH_OK : self->result;
+    atomic_store (&self->stop, false);
+    atomic_store (&self->running, false);
+    return result;
+}
