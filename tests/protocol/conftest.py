@@ -1,8 +1,6 @@
 """Fixtures for the protocol tests: a real hearth-broker per test (or per
 module), and a Mesh of raw peers speaking frames to it."""
 
-import signal
-
 import pytest
 
 from hearthtest import Mesh, start_broker
