@@ -1,0 +1,275 @@
+/*  hb_job - the broker's jobs: a slot table for lookup by id, and a binary
+    min-heap on deadline for expiry. See hb_job.h.
+*/
+#include "hb_job.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    hb_job_t *job;              /* NULL when free                           */
+    uint32_t generation;        /* bumped each time the slot is reused      */
+    uint32_t next_free;         /* free list link                           */
+} s_slot_t;
+
+struct _hb_jobs_t {
+    s_slot_t *slots;
+    uint32_t capacity;
+    uint32_t free_head;         /* UINT32_MAX when no free slot             */
+    size_t count;
+    hb_job_t **heap;            /* min-heap on deadline_at                   */
+    size_t heap_size;
+    size_t heap_capacity;
+};
+
+#define S_NO_SLOT UINT32_MAX
+
+static void
+s_free_job (hb_job_t *job)
+{
+    zmq_msg_close (&job->meta);
+    zmq_msg_close (&job->body);
+    for (int i = 0; i < job->more_count; i++)
+        zmq_msg_close (&job->more[i]);
+    free (job->more);
+    free (job);
+}
+
+hb_jobs_t *
+hb_jobs_new (void)
+{
+    hb_jobs_t *self = calloc (1, sizeof *self);
+    if (self)
+        self->free_head = S_NO_SLOT;
+    return self;
+}
+
+void
+hb_jobs_destroy (hb_jobs_t **self_p)
+{
+    if (!*self_p)
+        return;
+    hb_jobs_t *self = *self_p;
+    for (uint32_t i = 0; i < self->capacity; i++)
+        if (self->slots[i].job)
+            s_free_job (self->slots[i].job);
+    free (self->slots);
+    free (self->heap);
+    free (self);
+    *self_p = NULL;
+}
+
+/* ------------------------------------------------------------------ heap */
+
+static bool
+s_before (hb_job_t *a, hb_job_t *b)
+{
+    return a->deadline_at < b->deadline_at;
+}
+
+static void
+s_heap_set (hb_jobs_t *self, size_t index, hb_job_t *job)
+{
+    self->heap[index] = job;
+    job->heap_index = index;
+}
+
+static void
+s_sift_up (hb_jobs_t *self, size_t index)
+{
+    hb_job_t *job = self->heap[index];
+    while (index > 0) {
+        size_t parent = (index - 1) / 2;
+        if (!s_before (job, self->heap[parent]))
+            break;
+        s_heap_set (self, index, self->heap[parent]);
+        index = parent;
+    }
+    s_heap_set (self, index, job);
+}
+
+static void
+s_sift_down (hb_jobs_t *self, size_t index)
+{
+    hb_job_t *job = self->heap[index];
+    while (true) {
+        size_t child = 2 * index + 1;
+        if (child >= self->heap_size)
+            break;
+        if (child + 1 < self->heap_size
+        &&  s_before (self->heap[child + 1], self->heap[child]))
+            child++;
+        if (!s_before (self->heap[child], job))
+            break;
+        s_heap_set (self, index, self->heap[child]);
+        index = child;
+    }
+    s_heap_set (self, index, job);
+}
+
+static int
+s_heap_push (hb_jobs_t *self, hb_job_t *job)
+{
+    if (self->heap_size == self->heap_capacity) {
+        size_t capacity = self->heap_capacity ? self->heap_capacity * 2 : 64;
+        hb_job_t **heap = realloc (self->heap, capacity * sizeof *heap);
+        if (!heap)
+            return -1;
+        self->heap = heap;
+        self->heap_capacity = capacity;
+    }
+    s_heap_set (self, self->heap_size++, job);
+    s_sift_up (self, job->heap_index);
+    return 0;
+}
+
+void
+hb_jobs_forget_deadline (hb_jobs_t *self, hb_job_t *job)
+{
+    size_t index = job->heap_index;
+    if (index == SIZE_MAX)
+        return;
+    assert (index < self->heap_size && self->heap[index] == job);
+    job->heap_index = SIZE_MAX;
+    hb_job_t *last = self->heap[--self->heap_size];
+    if (last == job)
+        return;
+    s_heap_set (self, index, last);
+    /*  The moved job may belong above or below its new place.              */
+    s_sift_up (self, index);
+    s_sift_down (self, last->heap_index);
+}
+
+hb_job_t *
+hb_jobs_earliest (hb_jobs_t *self)
+{
+    return self->heap_size ? self->heap[0] : NULL;
+}
+
+/* ----------------------------------------------------------------- table */
+
+static int
+s_grow (hb_jobs_t *self)
+{
+    uint32_t capacity = self->capacity ? self->capacity * 2 : 256;
+    if (capacity <= self->capacity)
+        return -1;
+    s_slot_t *slots = realloc (self->slots, capacity * sizeof *slots);
+    if (!slots)
+        return -1;
+    /*  New slots join the free list in index order.                         */
+    for (uint32_t i = capacity; i-- > self->capacity;) {
+        slots[i].job = NULL;
+        slots[i].generation = 0;
+        slots[i].next_free = self->free_head;
+        self->free_head = i;
+    }
+    self->slots = slots;
+    self->capacity = capacity;
+    return 0;
+}
+
+hb_job_t *
+hb_jobs_create (hb_jobs_t *self, int64_t deadline_at)
+{
+    if (self->free_head == S_NO_SLOT && s_grow (self))
+        return NULL;
+    hb_job_t *job = malloc (sizeof *job);
+    if (!job)
+        return NULL;
+    uint32_t index = self->free_head;
+    s_slot_t *slot = &self->slots[index];
+    job->client_proto = HB_PROTO_NATIVE;
+    job->client_len = 0;
+    job->service = NULL;
+    job->received_at = job->dispatched_at = 0;
+    job->idempotent = false;
+    job->deadline_at = deadline_at;
+    job->heap_index = SIZE_MAX;
+    job->attempt = 1;
+    job->request_id_len = 0;
+    job->queue_handle = job->worker_handle = NULL;
+    job->worker = NULL;
+    job->answered = false;
+    job->more = NULL;
+    job->more_count = 0;
+    zmq_msg_init (&job->meta);
+    zmq_msg_init (&job->body);
+    if (s_heap_push (self, job)) {
+        zmq_msg_close (&job->meta);
+        zmq_msg_close (&job->body);
+        free (job);
+        return NULL;
+    }
+    self->free_head = slot->next_free;
+    slot->job = job;
+    slot->generation++;
+    /*  Generation 0 never appears on the wire, so id 0 is never valid.     */
+    if (slot->generation == 0)
+        slot->generation = 1;
+    job->id = ((uint64_t) slot->generation << 32) | index;
+    self->count++;
+    return job;
+}
+
+hb_job_t *
+hb_jobs_find (hb_jobs_t *self, uint64_t id)
+{
+    uint32_t index = (uint32_t) id;
+    if (index >= self->capacity)
+        return NULL;
+    hb_job_t *job = self->slots[index].job;
+    return job && job->id == id ? job : NULL;
+}
+
+void
+hb_jobs_release (hb_jobs_t *self, hb_job_t **job_p)
+{
+    hb_job_t *job = *job_p;
+    if (!job)
+        return;
+    uint32_t index = (uint32_t) job->id;
+    assert (index < self->capacity && self->slots[index].job == job);
+    hb_jobs_forget_deadline (self, job);
+    self->slots[index].job = NULL;
+    self->slots[index].next_free = self->free_head;
+    self->free_head = index;
+    self->count--;
+    s_free_job (job);
+    *job_p = NULL;
+}
+
+size_t
+hb_jobs_count (hb_jobs_t *self)
+{
+    return self->count;
+}
+
+void
+hb_jobs_each (hb_jobs_t *self, void (*fn) (hb_job_t *job, void *arg), void *arg)
+{
+    for (uint32_t i = 0; i < self->capacity; i++)
+        if (self->slots[i].job)
+            fn (self->slots[i].job, arg);
+}
+
+void
+hb_job_id_encode (uint64_t id, uint8_t out[8])
+{
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t) (id >> (56 - 8 * i));
+}
+
+int
+hb_job_id_decode (const void *data, size_t size, uint64_t *id)
+{
+    const uint8_t *bytes = data;
+    if (size != 8)
+        return -1;
+    uint64_t value = 0;
+    for (int i = 0; i < 8; i++)
+        value = (value << 8) | bytes[i];
+    *id = value;
+    return 0;
+}

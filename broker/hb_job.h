@@ -1,0 +1,77 @@
+/*  hb_job - one client request inside the broker, from arrival to reply.
+
+    Jobs are found by id through a slot table: the id is the slot index in
+    its low 32 bits and a generation in the high 32, so a stale id (a late
+    reply after a resend or a deadline) can never reach a newer job that
+    reuses the slot, and lookup costs no hashing.
+*/
+#ifndef HB_JOB_H_INCLUDED
+#define HB_JOB_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <zmq.h>
+
+typedef struct _hb_service_t hb_service_t;
+typedef struct _hb_worker_t hb_worker_t;
+
+typedef enum { HB_PROTO_NATIVE = 0, HB_PROTO_MDP = 1 } hb_proto_t;
+
+#define HB_IDENTITY_MAX 255
+
+typedef struct _hb_job_t {
+    uint64_t id;
+    hb_proto_t client_proto;
+    uint8_t client[HB_IDENTITY_MAX];    /* ROUTER identity of the client    */
+    uint8_t client_len;
+    uint8_t request_id[255];            /* native request id, echoed        */
+    uint8_t request_id_len;
+    hb_service_t *service;
+    zmq_msg_t meta;                     /* client's metadata map (native)   */
+    zmq_msg_t body;                     /* first (usually only) body frame  */
+    zmq_msg_t *more;                    /* further MDP body frames, or NULL */
+    int more_count;
+    int64_t received_at;                /* ms, monotonic                    */
+    int64_t dispatched_at;
+    int64_t deadline_at;
+    bool idempotent;                    /* as the client flagged it         */
+    bool answered;                      /* client already has its reply     */
+    int attempt;                        /* 1, or 2 once resent              */
+    hb_worker_t *worker;                /* holding it, or NULL              */
+    void *queue_handle;                 /* in service queue, or NULL        */
+    void *worker_handle;                /* in worker's job list, or NULL    */
+    size_t heap_index;                  /* in the deadline heap, or SIZE_MAX*/
+} hb_job_t;
+
+/*  The table of live jobs and their deadline heap.                         */
+typedef struct _hb_jobs_t hb_jobs_t;
+
+hb_jobs_t *hb_jobs_new (void);
+/*  Destroys the table and every job still in it.                           */
+void hb_jobs_destroy (hb_jobs_t **self_p);
+
+/*  Creates a job, assigns its id and adds it to the table and the deadline
+    heap. meta and body are initialised empty. Returns NULL out of memory.  */
+hb_job_t *hb_jobs_create (hb_jobs_t *self, int64_t deadline_at);
+/*  Removes a job from the table and heap and frees it. Nulls *job_p.       */
+void hb_jobs_release (hb_jobs_t *self, hb_job_t **job_p);
+/*  The live job with this id, or NULL.                                     */
+hb_job_t *hb_jobs_find (hb_jobs_t *self, uint64_t id);
+/*  Number of live jobs.                                                    */
+size_t hb_jobs_count (hb_jobs_t *self);
+
+/*  The job with the earliest deadline still in the heap, or NULL.          */
+hb_job_t *hb_jobs_earliest (hb_jobs_t *self);
+/*  Takes a job out of the deadline heap (no more expiry for it).           */
+void hb_jobs_forget_deadline (hb_jobs_t *self, hb_job_t *job);
+
+/*  Calls fn for every live job (for shutdown). fn may not release jobs.     */
+void hb_jobs_each (hb_jobs_t *self, void (*fn) (hb_job_t *job, void *arg),
+                   void *arg);
+
+/*  Job ids on the wire are 8 bytes big-endian.                              */
+void hb_job_id_encode (uint64_t id, uint8_t out[8]);
+/*  Decodes an 8-byte id; returns 0, or -1 if size is not 8.                */
+int hb_job_id_decode (const void *data, size_t size, uint64_t *id);
+
+#endif

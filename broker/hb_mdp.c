@@ -1,0 +1,152 @@
+/*  hb_mdp - MDP/0.1 clients and workers, exactly as ZeroMQ RFC 7 has them
+    (schemas/PROTOCOL.md section 9). MDP has no error replies and no answer
+    to READY: what the spec leaves open is decided as RFC 7 suggests.
+*/
+#include "hb_broker.h"
+
+/*  Moves the body frames from first on into the job: MDP workers get them
+    as they came (RFC 7); native workers get them joined (PROTOCOL.md 9.1).  */
+static int
+s_take_body (hearth_frames_t *msg, int first, hb_job_t *job)
+{
+    zmq_msg_move (&job->body, &msg->frame[first]);
+    int more = msg->count - first - 1;
+    if (more == 0)
+        return 0;
+    job->more = malloc ((size_t) more * sizeof *job->more);
+    if (!job->more)
+        return -1;
+    for (int i = 0; i < more; i++) {
+        zmq_msg_init (&job->more[i]);
+        zmq_msg_move (&job->more[i], &msg->frame[first + 1 + i]);
+    }
+    job->more_count = more;
+    return 0;
+}
+
+void
+hb_mdp_client (hearth_broker_t *self, hearth_frames_t *msg)
+{
+    char name[HEARTH_SERVICE_MAX + 1];
+    if (msg->count < HB_FRAME (2) + 1 || hb_service_name (msg, HB_FRAME (2), name)) {
+        hb_drop (self, msg, HB_FRAME (2), "MDP request without a valid service name");
+        return;
+    }
+    if (msg->truncated || msg->total > self->config.max_message) {
+        hb_drop (self, msg, HB_FRAME (2), "MDP request too large");
+        return;
+    }
+    if (self->draining) {
+        hb_drop (self, msg, HB_FRAME (2), "MDP request while shutting down");
+        return;
+    }
+    if (hb_is_reserved (name)) {
+        hb_discovery (self, msg, HB_PROTO_MDP, name, HB_FRAME (3));
+        return;
+    }
+    /*  RFC 7: a request for a service with no worker yet waits for one.    */
+    hb_service_t *service = hb_service_lookup (self, name, HB_FIND_OR_QUEUE);
+    if (!service) {
+        hb_drop (self, msg, HB_FRAME (2), "too many services without workers");
+        return;
+    }
+    hb_job_t *job = hb_jobs_create (self->jobs,
+                                    self->now + self->config.default_deadline_ms);
+    if (!job) {
+        hb_drop (self, msg, HB_FRAME (2), "broker out of memory");
+        return;
+    }
+    job->client_proto = HB_PROTO_MDP;
+    job->client_len = (uint8_t) hearth_frames_size (msg, HB_IDENTITY);
+    memcpy (job->client, hearth_frames_data (msg, HB_IDENTITY), job->client_len);
+    job->service = service;
+    job->received_at = self->now;
+    job->idempotent = true;     /* RFC 7 assumes idempotent workers */
+    if (msg->count > HB_FRAME (3) && s_take_body (msg, HB_FRAME (3), job)) {
+        hb_jobs_release (self->jobs, &job);
+        hb_drop (self, msg, HB_FRAME (2), "broker out of memory");
+        return;
+    }
+    hb_submit (self, job);
+}
+
+static void
+s_worker_ready (hearth_broker_t *self, hearth_frames_t *msg)
+{
+    char name[HEARTH_SERVICE_MAX + 1];
+    hb_identity_t identity;
+    if (msg->count != HB_FRAME (3) + 1 || hb_service_name (msg, HB_FRAME (3), name)
+    ||  hb_identity_set (&identity, hearth_frames_data (msg, HB_IDENTITY),
+                         hearth_frames_size (msg, HB_IDENTITY))) {
+        hb_drop (self, msg, HB_FRAME (3), "malformed MDP READY");
+        return;
+    }
+    if (hb_is_reserved (name)) {
+        /*  RFC 8: mmi. belongs to the broker; the worker is disconnected.  */
+        hearth_log_warn ("MDP worker tried to register reserved '%s'", name);
+        hb_worker_send_disconnect (self, &identity, HB_PROTO_MDP);
+        return;
+    }
+    hb_service_t *service = hb_service_lookup (self, name, HB_FIND_OR_CREATE);
+    hb_worker_t *worker = service ? hb_worker_new (&identity, HB_PROTO_MDP) : NULL;
+    if (!worker || hb_worker_attach (self, worker, service)) {
+        hb_worker_destroy (&worker);
+        hb_worker_send_disconnect (self, &identity, HB_PROTO_MDP);
+        return;
+    }
+    hb_dispatch (self, service);
+}
+
+static void
+s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg)
+{
+    uint64_t id;
+    hb_job_t *job = NULL;
+    if (msg->count < HB_FRAME (4) + 1 || msg->truncated
+    ||  hearth_frames_size (msg, HB_FRAME (4)) != 0) {
+        hb_drop (self, msg, HB_FRAME (3), "malformed MDP REPLY");
+        return;
+    }
+    if (hb_job_id_decode (hearth_frames_data (msg, HB_FRAME (3)),
+                          hearth_frames_size (msg, HB_FRAME (3)), &id) == 0)
+        job = hb_jobs_find (self->jobs, id);
+    if (!job || job->worker != worker) {
+        /*  RFC 7: a valid but unexpected command gets DISCONNECT.          */
+        hb_worker_remove (self, worker, "REPLY for a client it does not hold", true);
+        return;
+    }
+    if (!job->answered)
+        hb_relay_reply (self, job, HEARTH_STATUS_OK, NULL, msg, HB_FRAME (5));
+    hb_worker_job_done (self, worker, job);
+    hb_jobs_release (self->jobs, &job);
+    hb_dispatch (self, worker->service);
+}
+
+void
+hb_mdp_worker (hearth_broker_t *self, hearth_frames_t *msg)
+{
+    int command = hearth_frames_command (msg, HB_FRAME (2));
+    hb_worker_t *worker = hb_worker_lookup (self, msg);
+    if (worker)
+        worker->heard_at = self->now;
+    if (command == HEARTH_MDPW_READY) {
+        if (worker)
+            hb_worker_remove (self, worker, "sent a second READY", true);
+        else
+            s_worker_ready (self, msg);
+    }
+    else
+    if (command != HEARTH_MDPW_REPLY && command != HEARTH_MDPW_HEARTBEAT
+    &&  command != HEARTH_MDPW_DISCONNECT)
+        hb_drop (self, msg, HB_FRAME (2), "unknown MDP worker command");
+    else
+    if (!worker || worker->proto != HB_PROTO_MDP)
+        hb_worker_unexpected (self, msg, worker, HB_PROTO_MDP,
+                              command == HEARTH_MDPW_DISCONNECT);
+    else
+    if (command == HEARTH_MDPW_REPLY)
+        s_worker_reply (self, worker, msg);
+    else
+    if (command == HEARTH_MDPW_DISCONNECT)
+        hb_worker_remove (self, worker, "disconnected", false);
+}

@@ -1,0 +1,43 @@
+/*  hb_service - a service: its FIFO queue of jobs and its workers with free
+    credit in least-recently-used order.
+*/
+#ifndef HB_SERVICE_H_INCLUDED
+#define HB_SERVICE_H_INCLUDED
+
+#include <czmq.h>
+#include "hb_job.h"
+
+struct _hb_service_t {
+    char *name;
+    zlistx_t *queue;            /* hb_job_t *, FIFO, not owned              */
+    zlistx_t *ready;            /* hb_worker_t * with free credit, LRU first*/
+    size_t workers;             /* registered workers, all protocols        */
+    size_t mdp_workers;         /* of which MDP/0.1                         */
+    size_t credit;              /* sum of the workers' credit               */
+    size_t in_flight;           /* jobs held by workers                     */
+    int64_t empty_since;        /* ms when the last worker left, or 0       */
+    uint8_t *descriptor;        /* latest native descriptor (msgpack)       */
+    size_t descriptor_size;
+    char *version;              /* from that descriptor, or NULL            */
+    bool idempotent;            /* from that descriptor                     */
+    uint64_t requests, errors;  /* counters for discovery                   */
+};
+
+/*  Creates a service named name (copied). NULL out of memory.              */
+hb_service_t *hb_service_new (const char *name);
+/*  Destroys a service whose queue and ready list are empty. Idempotent.    */
+void hb_service_destroy (hb_service_t **self_p);
+
+/*  Queue operations keep job->queue_handle in step.                        */
+int hb_service_enqueue (hb_service_t *self, hb_job_t *job);
+int hb_service_enqueue_front (hb_service_t *self, hb_job_t *job);
+hb_job_t *hb_service_dequeue (hb_service_t *self);
+void hb_service_unqueue (hb_service_t *self, hb_job_t *job);
+size_t hb_service_queued (hb_service_t *self);
+
+/*  Replaces the descriptor (copied) and the facts taken from it.          */
+int hb_service_set_descriptor (hb_service_t *self, const void *data,
+                               size_t size, const char *version,
+                               bool idempotent);
+
+#endif

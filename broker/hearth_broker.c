@@ -1,0 +1,290 @@
+/*  hearth_broker - the broker object and its event loop.
+
+    The loop is deliberately small: wait for a message or the next timer,
+    hand each message to the handler of its protocol (hb_native.c,
+    hb_mdp.c), then run what is due (hb_routing.c). Every handler works on
+    one message and never blocks: sends are non-blocking and a peer that
+    cannot take a message is treated as gone, not waited for.
+*/
+#include "hb_broker.h"
+
+#include <errno.h>
+#include <string.h>
+
+/*  Messages handled per wake-up before timers get a turn, so a flood of
+    requests cannot starve deadlines and heartbeats.                         */
+#define S_BATCH 256
+/*  Longest sleep, so a stop from another thread is seen quickly.           */
+#define S_MAX_WAIT_MS 100
+
+void
+hearth_broker_config_defaults (hearth_broker_config_t *config)
+{
+    config->heartbeat_ms = HEARTH_DEFAULT_HEARTBEAT_MS;
+    config->liveness = HEARTH_DEFAULT_LIVENESS;
+    config->queue_max = HEARTH_DEFAULT_QUEUE_MAX;
+    config->max_message = HEARTH_DEFAULT_MAX_MESSAGE;
+    config->default_deadline_ms = HEARTH_DEFAULT_DEADLINE_MS;
+    config->linger_ms = HEARTH_DEFAULT_LINGER_MS;
+    config->grace_ms = HEARTH_DEFAULT_GRACE_MS;
+}
+
+const char *
+hearth_broker_config_check (const hearth_broker_config_t *config)
+{
+    if (config->heartbeat_ms < 10 || config->heartbeat_ms > 3600000)
+        return "heartbeat must be 10 to 3600000 ms";
+    if (config->liveness < 1 || config->liveness > 100)
+        return "liveness must be 1 to 100";
+    if (config->queue_max < 1 || config->queue_max > 10000000)
+        return "queue-max must be 1 to 10000000";
+    if (config->max_message < 1024 || config->max_message > (size_t) 1 << 30)
+        return "max-message must be 1 KiB to 1 GiB";
+    if (config->default_deadline_ms < 1 || config->default_deadline_ms > 86400000)
+        return "default-deadline must be 1 to 86400000 ms";
+    if (config->linger_ms < 0 || config->linger_ms > 86400000)
+        return "linger must be 0 to 86400000 ms";
+    if (config->grace_ms < 0 || config->grace_ms > 3600000)
+        return "grace must be 0 to 3600000 ms";
+    return NULL;
+}
+
+static void
+s_service_free (void **item_p)
+{
+    hb_service_destroy ((hb_service_t **) item_p);
+}
+
+static int
+s_router_setup (hearth_broker_t *self)
+{
+    int on = 1, hwm = 100000, linger = 0;
+    /*  Refuse frames far beyond the limit at the transport, so a hostile
+        peer cannot make us buffer gigabytes; between the limit and this
+        guard we still read the message and answer 413.                      */
+    int64_t guard = (int64_t) self->config.max_message * 2 + 65536;
+    if (zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &on, sizeof on)
+    ||  zmq_setsockopt (self->router, ZMQ_SNDHWM, &hwm, sizeof hwm)
+    ||  zmq_setsockopt (self->router, ZMQ_RCVHWM, &hwm, sizeof hwm)
+    ||  zmq_setsockopt (self->router, ZMQ_LINGER, &linger, sizeof linger)
+    ||  zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &guard, sizeof guard))
+        return -1;
+    return 0;
+}
+
+hearth_broker_t *
+hearth_broker_new (const hearth_broker_config_t *config)
+{
+    const char *invalid = hearth_broker_config_check (config);
+    if (invalid) {
+        hearth_log_error ("invalid broker config: %s", invalid);
+        return NULL;
+    }
+    hearth_broker_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->config = *config;
+    self->context = zmq_ctx_new ();
+    self->router = self->context ? zmq_socket (self->context, ZMQ_ROUTER) : NULL;
+    self->workers = hb_worker_table_new ();
+    self->services = zhashx_new ();
+    self->jobs = hb_jobs_new ();
+    hearth_meta_writer_init (&self->writer);
+    if (!self->router || !self->workers || !self->services || !self->jobs
+    ||  s_router_setup (self)) {
+        hearth_broker_destroy (&self);
+        return NULL;
+    }
+    zhashx_set_destructor (self->services, s_service_free);
+    self->now = hearth_clock_ms ();
+    self->next_tick = self->now + self->config.heartbeat_ms;
+    return self;
+}
+
+static void
+s_worker_free (hearth_broker_t *self)
+{
+    hb_worker_t *worker = zhashx_first (self->workers);
+    while (worker) {
+        hb_worker_destroy (&worker);
+        worker = zhashx_next (self->workers);
+    }
+    zhashx_destroy (&self->workers);
+}
+
+void
+hearth_broker_destroy (hearth_broker_t **self_p)
+{
+    hearth_broker_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->workers)
+        s_worker_free (self);
+    zhashx_destroy (&self->services);
+    hb_jobs_destroy (&self->jobs);
+    hearth_meta_writer_destroy (&self->writer);
+    if (self->router)
+        zmq_close (self->router);
+    if (self->context)
+        zmq_ctx_term (self->context);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+hearth_broker_bind (hearth_broker_t *self, const char *endpoint, char *resolved,
+                    size_t size)
+{
+    if (zmq_bind (self->router, endpoint))
+        return -1;
+    if (resolved && size) {
+        size_t length = size;
+        if (zmq_getsockopt (self->router, ZMQ_LAST_ENDPOINT, resolved, &length))
+            snprintf (resolved, size, "%s", endpoint);
+    }
+    return 0;
+}
+
+void
+hearth_broker_stop (hearth_broker_t *self)
+{
+    self->stop_requested = 1;
+}
+
+void
+hearth_broker_stats (hearth_broker_t *self, hearth_broker_stats_t *stats)
+{
+    *stats = self->stats;
+}
+
+void
+hb_drop (hearth_broker_t *self, hearth_frames_t *msg, int frame,
+         const char *why)
+{
+    self->stats.dropped++;
+    /*  At most 20 lines a second: garbage must not flood the log.          */
+    if (self->now - self->log_window >= 1000) {
+        if (self->log_suppressed)
+            hearth_log_warn ("%llu more malformed messages not logged",
+                             (unsigned long long) self->log_suppressed);
+        self->log_window = self->now;
+        self->log_count = 0;
+        self->log_suppressed = 0;
+    }
+    if (++self->log_count > 20) {
+        self->log_suppressed++;
+        return;
+    }
+    char sample[160] = "(none)";
+    if (frame >= 0 && frame < msg->count)
+        hearth_log_sample (hearth_frames_data (msg, frame),
+                           hearth_frames_size (msg, frame), sample, sizeof sample);
+    hearth_log_warn ("dropped message of %d frame%s%s: %s; frame %d: %s",
+                     msg->count, msg->count == 1 ? "" : "s",
+                     msg->truncated ? " (truncated)" : "", why, frame - 1, sample);
+}
+
+int
+hb_send (hearth_broker_t *self, hearth_part_t *parts, int count)
+{
+    int rc = hearth_wire_send (self->router, parts, count);
+    if (rc && errno != EHOSTUNREACH && errno != EAGAIN)
+        hearth_log_error ("send failed: %s", zmq_strerror (errno));
+    return rc;
+}
+
+/*  Hands one message to the handler of its protocol.                       */
+static void
+s_route (hearth_broker_t *self, hearth_frames_t *msg)
+{
+    if (msg->count < 3)
+        hb_drop (self, msg, msg->count - 1, "too few frames");
+    else
+    if (hearth_frames_size (msg, HB_FRAME (0)) != 0)
+        hb_drop (self, msg, HB_FRAME (0), "no empty delimiter frame");
+    else
+    if (hearth_frames_is (msg, HB_FRAME (1), HEARTH_CLIENT_HEADER))
+        hb_native_client (self, msg);
+    else
+    if (hearth_frames_is (msg, HB_FRAME (1), HEARTH_WORKER_HEADER))
+        hb_native_worker (self, msg);
+    else
+    if (hearth_frames_is (msg, HB_FRAME (1), HEARTH_MDPC_HEADER))
+        hb_mdp_client (self, msg);
+    else
+    if (hearth_frames_is (msg, HB_FRAME (1), HEARTH_MDPW_HEADER))
+        hb_mdp_worker (self, msg);
+    else
+        hb_drop (self, msg, HB_FRAME (1), "unknown protocol header");
+}
+
+/*  Milliseconds until the next timer: a deadline, the tick, or the end of
+    the drain.                                                               */
+static int
+s_wait_ms (hearth_broker_t *self)
+{
+    int64_t due = self->next_tick;
+    hb_job_t *earliest = hb_jobs_earliest (self->jobs);
+    if (earliest && earliest->deadline_at < due)
+        due = earliest->deadline_at;
+    if (self->draining && self->drain_until < due)
+        due = self->drain_until;
+    int64_t wait = due - hearth_clock_ms ();
+    return wait < 0 ? 0 : wait > S_MAX_WAIT_MS ? S_MAX_WAIT_MS : (int) wait;
+}
+
+/*  Reads up to S_BATCH messages without blocking. -1 on a fatal error.    */
+static int
+s_read_batch (hearth_broker_t *self)
+{
+    hearth_frames_t msg;
+    for (int i = 0; i < S_BATCH; i++) {
+        if (hearth_frames_recv (&msg, self->router, ZMQ_DONTWAIT)) {
+            if (errno == EAGAIN || errno == EINTR)
+                return 0;
+            hearth_log_error ("receive failed: %s", zmq_strerror (errno));
+            return errno == ETERM || errno == ENOTSOCK ? -1 : 0;
+        }
+        self->now = hearth_clock_ms ();
+        s_route (self, &msg);
+        hearth_frames_close (&msg);
+    }
+    return 0;
+}
+
+static void
+s_begin_drain (hearth_broker_t *self)
+{
+    self->draining = true;
+    self->drain_until = self->now + self->config.grace_ms;
+    hearth_log_info ("stopping: draining %zu request%s for up to %d ms",
+                     self->open_jobs, self->open_jobs == 1 ? "" : "s",
+                     self->config.grace_ms);
+}
+
+int
+hearth_broker_run (hearth_broker_t *self)
+{
+    zmq_pollitem_t item = { self->router, 0, ZMQ_POLLIN, 0 };
+    while (true) {
+        self->now = hearth_clock_ms ();
+        if (self->stop_requested && !self->draining)
+            s_begin_drain (self);
+        if (self->draining
+        && (self->open_jobs == 0 || self->now >= self->drain_until))
+            break;
+        int rc = zmq_poll (&item, 1, s_wait_ms (self));
+        if (rc < 0 && errno != EINTR) {
+            hearth_log_error ("poll failed: %s", zmq_strerror (errno));
+            return -1;
+        }
+        if (rc > 0 && s_read_batch (self))
+            return -1;
+        self->now = hearth_clock_ms ();
+        hb_expire_deadlines (self);
+        if (self->now >= self->next_tick)
+            hb_tick (self);
+    }
+    hb_shutdown (self);
+    return 0;
+}
