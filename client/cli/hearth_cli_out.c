@@ -2,6 +2,7 @@
 #include "hearth_cli_out.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 
 int
@@ -27,14 +28,13 @@ hearth_cli_out_exit_code (int error)
 void
 hearth_cli_out_fail (const char *format, ...)
 {
-    /*  One buffer, one write: lines stay whole when stderr is shared.      */
+    /*  Formatted first, then printed in one call, so the line stays whole
+        when stderr is shared with other processes.                         */
     char line[1024];
     va_list args;
     va_start (args, format);
-    int n = vsnprintf (line, sizeof line, format, args);
+    vsnprintf (line, sizeof line, format, args);
     va_end (args);
-    if (n < 0)
-        n = 0;
     fprintf (stderr, "hearth: %s\n", line);
 }
 
@@ -73,15 +73,60 @@ hearth_cli_out_body (FILE *out, const void *data, size_t size)
     return fflush (out) == 0 ? 0 : -1;
 }
 
+/*  The length of the well-formed UTF-8 sequence at text (at most len
+    bytes) if it encodes a printable code point, else 0. C1 controls
+    (U+0080..U+009F), overlong forms and surrogates are not printable.      */
+static size_t
+s_utf8_printable (const unsigned char *text, size_t len)
+{
+    unsigned char lead = text[0];
+    size_t size;
+    uint32_t point;
+    if (lead >= 0xc2 && lead <= 0xdf)
+        size = 2, point = lead & 0x1f;
+    else
+    if (lead >= 0xe0 && lead <= 0xef)
+        size = 3, point = lead & 0x0f;
+    else
+    if (lead >= 0xf0 && lead <= 0xf4)
+        size = 4, point = lead & 0x07;
+    else
+        return 0;
+    if (size > len)
+        return 0;
+    for (size_t i = 1; i < size; i++) {
+        if ((text[i] & 0xc0) != 0x80)
+            return 0;
+        point = point << 6 | (text[i] & 0x3f);
+    }
+    if ((size == 3 && point < 0x800)
+    ||  (size == 4 && (point < 0x10000 || point > 0x10ffff))
+    ||  (point >= 0xd800 && point <= 0xdfff)
+    ||  (point >= 0x80 && point <= 0x9f))
+        return 0;
+    return size;
+}
+
 const char *
 hearth_cli_out_printable (const char *text, size_t len, char *buf,
                           size_t bufsize)
 {
-    size_t i = 0;
-    for (; i < len && i + 1 < bufsize; i++) {
-        unsigned char c = (unsigned char) text[i];
-        buf[i] = c >= 0x20 && c < 0x7f ? (char) c : '?';
+    const unsigned char *in = (const unsigned char *) text;
+    size_t i = 0, out = 0;
+    while (i < len && out + 1 < bufsize) {
+        size_t size = in[i] >= 0x80 ? s_utf8_printable (in + i, len - i) : 0;
+        if (size) {
+            if (out + size + 1 > bufsize)
+                break;          /* never split a character */
+            memcpy (buf + out, in + i, size);
+            out += size;
+            i += size;
+        }
+        else {
+            buf[out++] = in[i] >= 0x20 && in[i] < 0x7f ? (char) in[i] : '?';
+            i++;
+        }
     }
-    buf[i] = '\0';
+    buf[out] = '\0';
     return buf;
 }

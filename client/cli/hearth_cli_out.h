@@ -41,8 +41,8 @@ int hearth_cli_out_call_error (const char *service, int error,
 int hearth_cli_out_body (FILE *out, const void *data, size_t size);
 
 /*  Copies len bytes of text into buf (size bufsize, at least 1) with
-    control and non-ASCII bytes shown as '?', so names from the network
-    cannot drive the terminal. Returns buf.                                  */
+    control characters and bytes that are not well-formed UTF-8 shown as
+    '?', so text from the network cannot drive the terminal. Returns buf.   */
 const char *hearth_cli_out_printable (const char *text, size_t len, char *buf,
                                       size_t bufsize);
 
