@@ -682,6 +682,6 @@ hb_shutdown (hearth_broker_t *self)
     hb_worker_t *worker = zhashx_first (self->workers);
     for (; worker; worker = zhashx_next (self->workers))
         hb_worker_send_disconnect (self, &worker->identity, worker->proto);
-    hearth_log_info ("stopped: %zu request%s answered 503 at shutdown", left,
-                     left == 1 ? "" : "s");
+    hearth_log_info ("stopped: %zu request%s left at shutdown (native "
+                     "clients got 503)", left, left == 1 ? "" : "s");
 }
