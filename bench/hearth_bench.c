@@ -1,0 +1,329 @@
+/*  hearth-bench - how fast is the mesh, next to the transport it runs on?
+
+    In one run it measures, each against a baseline measured in the same
+    run on the same machine:
+      (a) synchronous round trips: hearth_client_call through the broker to
+          a native echo worker of credit 1, against a raw libzmq DEALER ->
+          ROUTER echo;
+      (b) pipelined throughput: a window of requests in flight to W echo
+          workers of credit C, against the raw echo with the same window.
+    The broker, the workers and the raw echo server run in child processes;
+    this process is the client. See bench/README.md.
+*/
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "bench_mesh.h"
+#include "bench_proc.h"
+#include "bench_raw.h"
+#include "hearth/hearth.h"
+#include "hearth_log.h"
+
+#define S_WORKERS_MAX 64
+#define S_SYNC_SERVICE "bench.sync"
+
+/*  What the run produced: the four figures and whether each phase ran.    */
+typedef struct {
+    bench_figure_t raw_sync, raw_pipe, mesh_sync, mesh_pipe;
+    bool failed;
+} s_results_t;
+
+void
+bench_body_fill (uint8_t *body, size_t size)
+{
+    for (size_t i = 0; i < size; i++)
+        body[i] = (uint8_t) ('a' + i % 26);
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "Usage: hearth-bench [options]\n"
+        "Measures hearth against raw libzmq on this machine, in one run.\n"
+        "  --quick          tiny counts, for a smoke test\n"
+        "  --requests N     (a) synchronous round trips (default 20000)\n"
+        "  --messages N     (b) pipelined messages (default 5 x requests)\n"
+        "  --window N       (b) requests in flight (default 100)\n"
+        "  --workers W      (b) worker processes (default 1)\n"
+        "  --credit C       (b) credit of each worker (default 100)\n"
+        "  --size BYTES     request body size (default 64)\n"
+        "  --json           machine-readable output\n"
+        "  --help           this text\n");
+}
+
+/*  Parses a whole decimal number in [min, max]; returns 0 or -1.           */
+static int
+s_number (const char *text, long min, long max, long *value)
+{
+    char *end;
+    long number = strtol (text, &end, 10);
+    if (!*text || *end || number < min || number > max)
+        return -1;
+    *value = number;
+    return 0;
+}
+
+/*  Fills config from argv; returns 0, 1 for --help, or -1 on bad input.    */
+static int
+s_parse (int argc, char *argv[], bench_config_t *config)
+{
+    static const struct option options[] = {
+        { "quick", no_argument, NULL, 'q' },
+        { "requests", required_argument, NULL, 'n' },
+        { "messages", required_argument, NULL, 'm' },
+        { "window", required_argument, NULL, 'w' },
+        { "workers", required_argument, NULL, 'W' },
+        { "credit", required_argument, NULL, 'c' },
+        { "size", required_argument, NULL, 's' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    *config = (bench_config_t) { .requests = 20000, .pipelined = -1,
+                                 .window = 100, .workers = 1, .credit = 100,
+                                 .size = 64, .warmup = 200 };
+    int option;
+    long value = 0;
+    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
+        const char *arg = optarg;
+        switch (option) {
+            case 'q': config->requests = 300; config->pipelined = 2000;
+                      config->warmup = 20; continue;
+            case 'j': config->json = true; continue;
+            case 'h': return 1;
+            case 'n': if (s_number (arg, 1, 100000000, &value)) break;
+                      config->requests = (int) value; continue;
+            case 'm': if (s_number (arg, 1, 100000000, &value)) break;
+                      config->pipelined = (int) value; continue;
+            case 'w': if (s_number (arg, 1, 50000, &value)) break;
+                      config->window = (int) value; continue;
+            case 'W': if (s_number (arg, 1, S_WORKERS_MAX, &value)) break;
+                      config->workers = (int) value; continue;
+            case 'c': if (s_number (arg, 1, HEARTH_CREDIT_MAX, &value)) break;
+                      config->credit = (int) value; continue;
+            case 's': if (s_number (arg, 0, 1 << 24, &value)) break;
+                      config->size = (size_t) value; continue;
+            default: return -1;
+        }
+        for (const struct option *o = options; o->name; o++)
+            if (o->val == option)
+                fprintf (stderr, "hearth-bench: bad value '%s' for --%s\n",
+                         arg, o->name);
+        return -1;
+    }
+    if (optind < argc) {
+        fprintf (stderr, "hearth-bench: unexpected argument '%s'\n",
+                 argv[optind]);
+        return -1;
+    }
+    if (config->pipelined < 0)
+        config->pipelined = config->requests * 5;
+    return 0;
+}
+
+/*  (a) and (b) against the raw echo server.                                */
+static int
+s_run_raw (const bench_config_t *config, s_results_t *results)
+{
+    char endpoint[256];
+    pid_t server = bench_proc_start (bench_raw_serve, NULL, endpoint,
+                                     sizeof endpoint, BENCH_READY_LIMIT_MS);
+    if (server < 0) {
+        fprintf (stderr, "hearth-bench: raw echo server did not start\n");
+        return -1;
+    }
+    int rc = bench_raw_run (config, endpoint, config->requests, 1,
+                            &results->raw_sync);
+    if (rc == 0)
+        rc = bench_raw_run (config, endpoint, config->pipelined,
+                            config->window, &results->raw_pipe);
+    if (bench_proc_stop (server, 5000) != 0) {
+        fprintf (stderr, "hearth-bench: raw echo server failed\n");
+        rc = -1;
+    }
+    return rc;
+}
+
+/*  Starts count workers of service; their pids go into pids. Returns 0, or
+    -1 with every worker it started already stopped.                         */
+static int
+s_workers_start (const bench_worker_args_t *args, int count, pid_t *pids)
+{
+    for (int i = 0; i < count; i++) {
+        char line[64];
+        pids[i] = bench_proc_start (bench_mesh_worker, (void *) args, line,
+                                    sizeof line, BENCH_READY_LIMIT_MS);
+        if (pids[i] < 0) {
+            fprintf (stderr, "hearth-bench: worker %d did not register\n", i);
+            while (i-- > 0)
+                bench_proc_stop (pids[i], 5000);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*  Stops count workers; returns 0, or -1 if any of them failed.            */
+static int
+s_workers_stop (pid_t *pids, int count)
+{
+    int rc = 0;
+    for (int i = 0; i < count; i++)
+        if (bench_proc_stop (pids[i], 5000) != 0) {
+            fprintf (stderr, "hearth-bench: worker %d failed\n", i);
+            rc = -1;
+        }
+    return rc;
+}
+
+/*  (a) and (b) through a broker, each phase with its own workers.          */
+static int
+s_run_mesh (const bench_config_t *config, s_results_t *results)
+{
+    char endpoint[256];
+    pid_t broker = bench_proc_start (bench_mesh_broker, (void *) config,
+                                     endpoint, sizeof endpoint,
+                                     BENCH_READY_LIMIT_MS);
+    if (broker < 0) {
+        fprintf (stderr, "hearth-bench: broker did not start\n");
+        return -1;
+    }
+    pid_t pids[S_WORKERS_MAX];
+    bench_worker_args_t sync = { endpoint, S_SYNC_SERVICE, 1 };
+    int rc = s_workers_start (&sync, 1, pids);
+    if (rc == 0) {
+        rc = bench_mesh_sync (config, endpoint, S_SYNC_SERVICE,
+                              config->requests, &results->mesh_sync);
+        rc |= s_workers_stop (pids, 1);
+    }
+    bench_worker_args_t pipe = { endpoint, BENCH_SERVICE, config->credit };
+    if (rc == 0 && (rc = s_workers_start (&pipe, config->workers, pids)) == 0) {
+        rc = bench_mesh_pipelined (config, endpoint, BENCH_SERVICE,
+                                   config->pipelined, config->window,
+                                   &results->mesh_pipe);
+        rc |= s_workers_stop (pids, config->workers);
+    }
+    if (bench_proc_stop (broker, 5000) != 0) {
+        fprintf (stderr, "hearth-bench: broker failed\n");
+        rc = -1;
+    }
+    return rc;
+}
+
+static double
+s_rate (const bench_figure_t *figure)
+{
+    return figure->elapsed_us > 0
+         ? (double) figure->messages * 1e6 / (double) figure->elapsed_us : 0;
+}
+
+static double
+s_us_each (const bench_figure_t *figure)
+{
+    return figure->messages
+         ? (double) figure->elapsed_us / (double) figure->messages : 0;
+}
+
+static double
+s_ratio (const bench_figure_t *hearth, const bench_figure_t *baseline)
+{
+    double base = s_rate (baseline);
+    return base > 0 ? s_rate (hearth) / base : 0;
+}
+
+/*  Aims the brief set: hearth at this fraction of raw libzmq at least.     */
+#define S_AIM_SYNC 0.4
+#define S_AIM_PIPE 0.2
+
+static void
+s_print_table (const bench_config_t *config, const s_results_t *r)
+{
+    char pipe_name[96];
+    snprintf (pipe_name, sizeof pipe_name, "(b) pipelined W=%d C=%d win=%d",
+              config->workers, config->credit, config->window);
+    printf ("hearth-bench %s: body %zu B, (a) %d round trips, "
+            "(b) %d messages\n\n", HEARTH_VERSION_STRING, config->size,
+            config->requests, config->pipelined);
+    printf ("%-40s | %12s | %12s | %6s\n", "benchmark", "baseline", "hearth",
+            "ratio");
+    printf ("%-40s-|-%12s-|-%12s-|-%6s\n",
+            "----------------------------------------", "------------",
+            "------------", "------");
+    printf ("%-40s | %12.0f | %12.0f | %6.2f\n", "(a) sync round trips, calls/s",
+            s_rate (&r->raw_sync), s_rate (&r->mesh_sync),
+            s_ratio (&r->mesh_sync, &r->raw_sync));
+    printf ("%-40s | %12.1f | %12.1f | %6s\n", "(a) sync round trip, us/call",
+            s_us_each (&r->raw_sync), s_us_each (&r->mesh_sync), "");
+    printf ("%-40s | %12.0f | %12.0f | %6.2f\n",
+            strcat (pipe_name, ", msgs/s"), s_rate (&r->raw_pipe),
+            s_rate (&r->mesh_pipe), s_ratio (&r->mesh_pipe, &r->raw_pipe));
+    printf ("\nratio = hearth / baseline; aims: (a) >= %.1f, (b) >= %.1f "
+            "(%s, %s)\n", S_AIM_SYNC, S_AIM_PIPE,
+            s_ratio (&r->mesh_sync, &r->raw_sync) >= S_AIM_SYNC
+            ? "(a) met" : "(a) NOT met",
+            s_ratio (&r->mesh_pipe, &r->raw_pipe) >= S_AIM_PIPE
+            ? "(b) met" : "(b) NOT met");
+}
+
+static void
+s_print_json_row (const char *name, const bench_figure_t *baseline,
+                  const bench_figure_t *hearth, double aim, bool last)
+{
+    printf ("    {\"benchmark\": \"%s\", \"unit\": \"msgs/s\", "
+            "\"baseline\": %.1f, \"hearth\": %.1f, \"ratio\": %.4f, "
+            "\"aim\": %.1f, \"baseline_us\": %.2f, \"hearth_us\": %.2f, "
+            "\"messages\": %" PRIu64 "}%s\n", name, s_rate (baseline),
+            s_rate (hearth), s_ratio (hearth, baseline), aim,
+            s_us_each (baseline), s_us_each (hearth), hearth->messages,
+            last ? "" : ",");
+}
+
+static void
+s_print_json (const bench_config_t *config, const s_results_t *r)
+{
+    printf ("{\n  \"version\": \"%s\",\n  \"ok\": %s,\n"
+            "  \"config\": {\"requests\": %d, \"messages\": %d, "
+            "\"window\": %d, \"workers\": %d, \"credit\": %d, "
+            "\"size\": %zu},\n  \"results\": [\n",
+            HEARTH_VERSION_STRING, r->failed ? "false" : "true",
+            config->requests, config->pipelined, config->window,
+            config->workers, config->credit, config->size);
+    s_print_json_row ("sync", &r->raw_sync, &r->mesh_sync, S_AIM_SYNC, false);
+    s_print_json_row ("pipelined", &r->raw_pipe, &r->mesh_pipe, S_AIM_PIPE,
+                      true);
+    printf ("  ]\n}\n");
+}
+
+int
+main (int argc, char *argv[])
+{
+    bench_config_t config;
+    int rc = s_parse (argc, argv, &config);
+    if (rc) {
+        s_usage (rc > 0 ? stdout : stderr);
+        return rc > 0 ? 0 : 2;
+    }
+    /*  Registration chatter from the children would bury the table; set
+        HEARTH_LOG=info to see it.                                            */
+    if (!getenv ("HEARTH_LOG"))
+        hearth_log_set_level (HEARTH_LOG_WARN);
+    s_results_t results = { .failed = false };
+    /*  Raw first, while no hearth process is running: each figure has the
+        machine to itself.                                                    */
+    if (s_run_raw (&config, &results) || s_run_mesh (&config, &results))
+        results.failed = true;
+    if (config.json)
+        s_print_json (&config, &results);
+    else
+        s_print_table (&config, &results);
+    if (results.failed)
+        fprintf (stderr, "hearth-bench: FAILED (see above)\n");
+    return results.failed ? 1 : 0;
+}
