@@ -84,6 +84,14 @@ hearth_job_release (hearth_job_t *self)
 void
 hearth_job_run (hearth_job_t *self, hearth_handler_fn *handler, void *arg)
 {
+    /*  The caller has given up: running it would only delay the jobs
+        queued behind it.                                                    */
+    if (self->request.deadline_at >= 0
+    &&  self->request.deadline_at <= hearth_clock_ms ()) {
+        hearth_job_fail (self, HEARTH_STATUS_TIMEOUT,
+                         "deadline passed before a handler was free");
+        return;
+    }
     int status = handler (&self->request, &self->response, arg);
     if (status < 100 || status > 599) {
         char text[80];

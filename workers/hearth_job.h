@@ -4,9 +4,9 @@
     Jobs live in a fixed pool allocated when the worker starts, so the
     per-request path allocates nothing but the reply body. A job is touched
     by one thread at a time: the I/O thread fills it, hands its index to a
-    handler thread over an inproc pipe, and gets it back the same way; the
-    pipe is the only synchronisation, and it is enough because ZeroMQ's
-    pipes publish everything written before the send.
+    handler thread through the guarded job queue (hearth_jobq), and gets it
+    back over an inproc pipe; the queue's mutex and ZeroMQ's pipe publish
+    everything written before each hand-over.
 */
 #ifndef HEARTH_JOB_H_INCLUDED
 #define HEARTH_JOB_H_INCLUDED
@@ -51,7 +51,8 @@ int hearth_job_accept (hearth_job_t *self, zmq_msg_t *job_id, zmq_msg_t *meta,
                        zmq_msg_t *body, int64_t now, uint64_t epoch);
 
 /*  Runs handler on the job and records the status it returned (invalid
-    statuses become 500, with an error text saying so).                      */
+    statuses become 500, with an error text saying so). A job whose
+    deadline has passed is not run: it fails with 504.                       */
 void hearth_job_run (hearth_job_t *self, hearth_handler_fn *handler, void *arg);
 
 /*  Sets a status and error without running the handler (e.g. 504 when the

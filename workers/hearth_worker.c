@@ -2,14 +2,14 @@
 
     The caller of hearth_worker_run becomes the I/O thread: it alone owns
     the DEALER to the broker, so heartbeats go out on time however long
-    handlers run. `concurrency` handler threads each hold a DEALER to the
-    I/O thread's inproc ROUTER; a handler says hello once, then receives a
-    job index, runs the handler and sends the index back, which also says
-    it is free again. Jobs beyond the free handlers wait in a local FIFO:
-    with credit above concurrency the next job is already here when a
-    handler frees. Nothing is shared between threads except through those
-    pipes, the job pool (one owner at a time, handed over by the pipes) and
-    two atomics (stop, registered).
+    handlers run. Jobs go to `concurrency` handler threads through a
+    guarded FIFO (hearth_jobq): with credit above concurrency the next job
+    is already there when a handler frees, and the handler takes it without
+    waiting for the I/O thread. Each handler sends the finished job's index
+    back over an inproc PUSH to the I/O thread's PULL, which wakes it in
+    zmq_poll next to the broker socket. Nothing else is shared between
+    threads except the job pool (one owner at a time, handed over by the
+    queue and the pipe) and three atomics (stop, registered, running).
 */
 #include "hearth/hearth.h"
 
@@ -21,6 +21,7 @@
 #include <string.h>
 #include "hearth_clock.h"
 #include "hearth_job.h"
+#include "hearth_jobq.h"
 #include "hearth_log.h"
 #include "hearth_meta.h"
 #include "hearth_wire.h"
@@ -31,15 +32,8 @@
 #define S_STOP_CHECK_MS     100     /* stop flag latency                     */
 #define S_STOP_GRACE_MS     5000    /* longest wait for handlers on stop     */
 #define S_FLUSH_LINGER_MS   1000    /* to flush DISCONNECT and last replies  */
-#define S_DRAIN_MAX         256     /* broker messages per poll round, so
-                                       handler results are never starved    */
-
-typedef struct {
-    hearth_worker_t *worker;
-    uint32_t index;
-    pthread_t thread;
-    bool started;
-} s_handler_t;
+#define S_DRAIN_MAX         256     /* messages per socket per poll round,
+                                       so neither side starves the other    */
 
 struct _hearth_worker_t {
     char *endpoint;
@@ -57,17 +51,17 @@ struct _hearth_worker_t {
     /*  Owned by the I/O thread while running.                              */
     void *ctx;
     void *broker;               /* DEALER, NULL while waiting to reconnect  */
-    void *pipe;                 /* ROUTER to the handler threads            */
-    s_handler_t *handlers;
-    uint32_t *free_handlers;    /* stack of idle handler indexes            */
-    int free_count;
-    hearth_job_t *jobs;         /* pool of credit + concurrency jobs        */
+    void *pipe;                 /* PULL: finished job indexes               */
+    pthread_t *threads;
+    int threads_started;
+    hearth_jobq_t *queue;       /* jobs waiting for a handler               */
+    hearth_job_t *jobs;         /* pool of credit + concurrency jobs: the
+                                   old connection's running jobs plus a
+                                   full credit from the new one             */
     uint32_t *free_jobs;        /* stack of unused job indexes              */
     int free_jobs_count;
-    uint32_t *fifo;             /* ring of job indexes waiting for a handler*/
-    int fifo_head, fifo_count;
     int pool_size;
-    int busy;                   /* jobs at handlers                         */
+    int outstanding;            /* jobs queued or at handlers               */
     uint64_t epoch;             /* bumped on every new broker connection    */
     int heartbeat_ms, liveness;
     size_t max_message;
@@ -172,14 +166,11 @@ s_pools_free (hearth_worker_t *self)
         hearth_job_release (&self->jobs[i]);
     free (self->jobs);
     free (self->free_jobs);
-    free (self->fifo);
-    free (self->handlers);
-    free (self->free_handlers);
+    free (self->threads);
+    hearth_jobq_destroy (&self->queue);
     self->jobs = NULL;
     self->free_jobs = NULL;
-    self->fifo = NULL;
-    self->handlers = NULL;
-    self->free_handlers = NULL;
+    self->threads = NULL;
 }
 
 void
@@ -220,27 +211,22 @@ hearth_worker_registered (hearth_worker_t *self)
 static void *
 s_handler_main (void *arg)
 {
-    s_handler_t *handler = arg;
-    hearth_worker_t *self = handler->worker;
-    void *pipe = zmq_socket (self->ctx, ZMQ_DEALER);
-    if (!pipe)
-        return NULL;
-    uint8_t id[5] = { 'h' };
-    memcpy (id + 1, &handler->index, 4);
-    int linger = 0;
-    zmq_setsockopt (pipe, ZMQ_ROUTING_ID, id, sizeof id);
-    zmq_setsockopt (pipe, ZMQ_LINGER, &linger, sizeof linger);
-    if (zmq_connect (pipe, S_HANDLERS_ENDPOINT) == 0
-    &&  zmq_send (pipe, "", 0, 0) == 0) {
+    hearth_worker_t *self = arg;
+    void *pipe = zmq_socket (self->ctx, ZMQ_PUSH);
+    int linger = 0, hwm = 0;
+    if (pipe
+    &&  zmq_setsockopt (pipe, ZMQ_LINGER, &linger, sizeof linger) == 0
+    &&  zmq_setsockopt (pipe, ZMQ_SNDHWM, &hwm, sizeof hwm) == 0
+    &&  zmq_connect (pipe, S_HANDLERS_ENDPOINT) == 0) {
         uint32_t index;
-        /*  Ends when the context shuts down (ETERM) or on an empty frame. */
-        while (zmq_recv (pipe, &index, sizeof index, 0) == sizeof index) {
+        while (hearth_jobq_pop (self->queue, &index) == 0) {
             hearth_job_run (&self->jobs[index], self->handler, self->arg);
-            if (zmq_send (pipe, &index, sizeof index, 0) < 0)
-                break;
+            /*  DONTWAIT: after a stop that gave up on us nobody reads.    */
+            zmq_send (pipe, &index, sizeof index, ZMQ_DONTWAIT);
         }
     }
-    zmq_close (pipe);
+    if (pipe)
+        zmq_close (pipe);
     return NULL;
 }
 
@@ -251,66 +237,62 @@ s_start (hearth_worker_t *self)
     self->pool_size = self->credit + self->concurrency;
     self->jobs = calloc ((size_t) self->pool_size, sizeof *self->jobs);
     self->free_jobs = calloc ((size_t) self->pool_size, sizeof (uint32_t));
-    self->fifo = calloc ((size_t) self->pool_size, sizeof (uint32_t));
-    self->handlers = calloc ((size_t) self->concurrency, sizeof (s_handler_t));
-    self->free_handlers = calloc ((size_t) self->concurrency, sizeof (uint32_t));
+    self->threads = calloc ((size_t) self->concurrency, sizeof (pthread_t));
+    self->queue = hearth_jobq_new (self->pool_size);
     self->ctx = zmq_ctx_new ();
-    if (!self->jobs || !self->free_jobs || !self->fifo || !self->handlers
-    ||  !self->free_handlers || !self->ctx)
+    if (!self->jobs || !self->free_jobs || !self->threads || !self->queue
+    ||  !self->ctx)
         return -1;
     for (int i = 0; i < self->pool_size; i++)
         self->free_jobs[i] = (uint32_t) (self->pool_size - 1 - i);
     self->free_jobs_count = self->pool_size;
-    self->fifo_head = self->fifo_count = 0;
-    self->pipe = zmq_socket (self->ctx, ZMQ_ROUTER);
+    self->outstanding = 0;
+    self->threads_started = 0;
+    self->pipe = zmq_socket (self->ctx, ZMQ_PULL);
     int linger = 0, hwm = 0;
     if (!self->pipe
     ||  zmq_setsockopt (self->pipe, ZMQ_LINGER, &linger, sizeof linger)
-    ||  zmq_setsockopt (self->pipe, ZMQ_SNDHWM, &hwm, sizeof hwm)
     ||  zmq_setsockopt (self->pipe, ZMQ_RCVHWM, &hwm, sizeof hwm)
     ||  zmq_bind (self->pipe, S_HANDLERS_ENDPOINT))
         return -1;
     for (int i = 0; i < self->concurrency; i++) {
-        s_handler_t *handler = &self->handlers[i];
-        handler->worker = self;
-        handler->index = (uint32_t) i;
-        if (pthread_create (&handler->thread, NULL, s_handler_main, handler))
+        if (pthread_create (&self->threads[i], NULL, s_handler_main, self))
             return -1;
-        handler->started = true;
+        self->threads_started++;
     }
     return 0;
 }
 
 /*  Ends every handler thread and frees the run's resources. Handlers still
-    inside user code after the stop grace are detached and left to the
-    context, which hearth_worker_destroy terminates.                          */
+    inside user code after the stop grace are detached and left with the
+    context, pools and queue, which hearth_worker_destroy frees after
+    terminating the context (which waits for their sockets).                */
 static void
 s_finish (hearth_worker_t *self)
 {
+    if (self->queue)
+        hearth_jobq_close (self->queue);
+    bool stuck = self->outstanding > 0;
+    for (int i = 0; i < self->threads_started; i++) {
+        if (stuck)
+            pthread_detach (self->threads[i]);
+        else
+            pthread_join (self->threads[i], NULL);
+    }
+    self->threads_started = 0;
     if (self->pipe) {
         zmq_close (self->pipe);
         self->pipe = NULL;
     }
-    if (!self->ctx)
-        return;
-    /*  Idle handlers block in recv: shutdown wakes them with ETERM.        */
-    zmq_ctx_shutdown (self->ctx);
-    bool stuck = self->busy > 0;
-    for (int i = 0; self->handlers && i < self->concurrency; i++) {
-        if (!self->handlers[i].started)
-            continue;
-        if (stuck)
-            pthread_detach (self->handlers[i].thread);
-        else
-            pthread_join (self->handlers[i].thread, NULL);
-    }
     if (stuck) {
         hearth_log_warn ("%d handler(s) still running after stop; their "
-                         "replies are abandoned", self->busy);
-        return;                 /* pools and ctx go in destroy */
+                         "replies are abandoned", self->outstanding);
+        return;
     }
-    zmq_ctx_term (self->ctx);
-    self->ctx = NULL;
+    if (self->ctx) {
+        zmq_ctx_term (self->ctx);
+        self->ctx = NULL;
+    }
     s_pools_free (self);
 }
 
@@ -378,12 +360,11 @@ s_connect (hearth_worker_t *self, int64_t now)
 static void
 s_drop_queued (hearth_worker_t *self)
 {
-    while (self->fifo_count > 0) {
-        uint32_t index = self->fifo[self->fifo_head];
-        self->fifo_head = (self->fifo_head + 1) % self->pool_size;
-        self->fifo_count--;
+    uint32_t index;
+    while (hearth_jobq_take (self->queue, &index) == 0) {
         hearth_job_release (&self->jobs[index]);
         self->free_jobs[self->free_jobs_count++] = index;
+        self->outstanding--;
     }
 }
 
@@ -516,8 +497,9 @@ s_handle_request (hearth_worker_t *self, hearth_frames_t *frames, int64_t now)
         return;
     }
     self->free_jobs_count--;
-    self->fifo[(self->fifo_head + self->fifo_count) % self->pool_size] = index;
-    self->fifo_count++;
+    self->outstanding++;
+    /*  Cannot fail: the queue holds the whole pool.                        */
+    hearth_jobq_push (self->queue, index);
 }
 
 static void
@@ -557,16 +539,20 @@ s_handle_broker_message (hearth_worker_t *self, hearth_frames_t *frames,
     }
 }
 
-static void
+/*  Handles what the broker sent, without waiting. Returns how many.      */
+static int
 s_read_broker (hearth_worker_t *self, int64_t now)
 {
     hearth_frames_t frames;
-    for (int i = 0; i < S_DRAIN_MAX && self->broker && self->result < 0; i++) {
+    int count = 0;
+    while (count < S_DRAIN_MAX && self->broker && self->result < 0) {
         if (hearth_frames_recv (&frames, self->broker, ZMQ_DONTWAIT))
-            return;
+            break;
         s_handle_broker_message (self, &frames, now);
         hearth_frames_close (&frames);
+        count++;
     }
+    return count;
 }
 
 /* ------------------------------------------------------ handler results */
@@ -585,56 +571,25 @@ s_reply (hearth_worker_t *self, hearth_job_t *job)
                          zmq_strerror (errno));
 }
 
-static void
+/*  Replies for finished jobs, without waiting. Returns how many.         */
+static int
 s_read_handlers (hearth_worker_t *self)
 {
-    for (int i = 0; i <= self->concurrency; i++) {
-        uint8_t id[8];          /* 'h' + handler index, set by the handler */
-        uint32_t index;
-        if (zmq_recv (self->pipe, id, sizeof id, ZMQ_DONTWAIT) != 5)
-            return;
-        int size = zmq_recv (self->pipe, &index, sizeof index, 0);
-        uint32_t handler;
-        memcpy (&handler, id + 1, 4);
-        /*  An empty message is a handler's hello: it is free, nothing done. */
-        if (size == sizeof index && index < (uint32_t) self->pool_size) {
-            hearth_job_t *job = &self->jobs[index];
-            s_reply (self, job);
-            hearth_job_release (job);
-            self->free_jobs[self->free_jobs_count++] = index;
-            self->busy--;
-        }
-        self->free_handlers[self->free_count++] = handler;
-    }
-}
-
-/*  Hands queued jobs to idle handlers, answering 504 at once for jobs
-    whose deadline passed while they waited here.                            */
-static void
-s_dispatch (hearth_worker_t *self, int64_t now)
-{
-    while (self->fifo_count > 0 && self->free_count > 0) {
-        uint32_t index = self->fifo[self->fifo_head];
-        self->fifo_head = (self->fifo_head + 1) % self->pool_size;
-        self->fifo_count--;
+    uint32_t index;
+    int count = 0;
+    for (; count < S_DRAIN_MAX; count++) {
+        if (zmq_recv (self->pipe, &index, sizeof index, ZMQ_DONTWAIT)
+                != sizeof index)
+            break;
+        if (index >= (uint32_t) self->pool_size)
+            continue;           /* cannot happen: only our handlers write */
         hearth_job_t *job = &self->jobs[index];
-        if (job->request.deadline_at >= 0 && job->request.deadline_at <= now) {
-            hearth_job_fail (job, HEARTH_STATUS_TIMEOUT,
-                             "deadline passed before a handler was free");
-            s_reply (self, job);
-            hearth_job_release (job);
-            self->free_jobs[self->free_jobs_count++] = index;
-            continue;
-        }
-        uint32_t handler = self->free_handlers[--self->free_count];
-        uint8_t id[5] = { 'h' };
-        memcpy (id + 1, &handler, 4);
-        self->busy++;
-        /*  The inproc pipe has no HWM and the handler is connected (it
-            said hello), so this send cannot fail short of ETERM.           */
-        zmq_send (self->pipe, id, sizeof id, ZMQ_SNDMORE);
-        zmq_send (self->pipe, &index, sizeof index, 0);
+        s_reply (self, job);
+        hearth_job_release (job);
+        self->free_jobs[self->free_jobs_count++] = index;
+        self->outstanding--;
     }
+    return count;
 }
 
 /* ------------------------------------------------------------ run loop */
@@ -663,10 +618,14 @@ s_timers (hearth_worker_t *self, int64_t now)
     }
 }
 
-/*  Polls the broker and the handlers until wake_at at the latest.         */
+/*  Serves the broker and the handlers, waiting until wake_at at the latest
+    if neither has anything. Under load the non-blocking reads find work
+    every round and the poll (a system call or two) is skipped.             */
 static void
 s_poll (hearth_worker_t *self, int64_t now, int64_t wake_at)
 {
+    if (s_read_handlers (self) + s_read_broker (self, now) > 0)
+        return;
     zmq_pollitem_t items[] = {
         { self->pipe, 0, ZMQ_POLLIN, 0 },
         { self->broker, 0, ZMQ_POLLIN, 0 },
@@ -695,7 +654,6 @@ s_serve (hearth_worker_t *self)
                         ? s_min (self->heartbeat_at, self->expiry_at)
                         : self->reconnect_at;
         s_poll (self, now, wake_at);
-        s_dispatch (self, hearth_clock_ms ());
     }
 }
 
@@ -717,7 +675,7 @@ s_drain (hearth_worker_t *self)
         }
     if (latest >= 0)
         until = s_min (until, latest + S_STOP_CHECK_MS);
-    while (self->busy > 0 && now < until) {
+    while (self->outstanding > 0 && now < until) {
         zmq_pollitem_t item = { self->pipe, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll (&item, 1, (long) s_min (until - now, S_STOP_CHECK_MS)) > 0)
             s_read_handlers (self);
