@@ -62,7 +62,7 @@ s_router_setup (hearth_broker_t *self)
     /*  Refuse frames far beyond the limit at the transport, so a hostile
         peer cannot make us buffer gigabytes; between the limit and this
         guard we still read the message and answer 413.                      */
-    int64_t guard = (int64_t) self->config.max_message * 2 + 65536;
+    int64_t guard = (int64_t) self->config.max_message * 2;
     if (zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &on, sizeof on)
     ||  zmq_setsockopt (self->router, ZMQ_SNDHWM, &hwm, sizeof hwm)
     ||  zmq_setsockopt (self->router, ZMQ_RCVHWM, &hwm, sizeof hwm)
