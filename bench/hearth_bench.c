@@ -238,6 +238,21 @@ s_ratio (const bench_figure_t *hearth, const bench_figure_t *baseline)
     return base > 0 ? s_rate (hearth) / base : 0;
 }
 
+/*  Every figure counted every message in a measurable time: a phase that
+    "finished" otherwise would print a meaningless table.                   */
+static bool
+s_sane (const s_results_t *r)
+{
+    const bench_figure_t *figures[] = { &r->raw_sync, &r->raw_pipe,
+                                        &r->mesh_sync, &r->mesh_pipe };
+    for (int i = 0; i < 4; i++)
+        if (figures[i]->messages == 0 || figures[i]->elapsed_us <= 0) {
+            fprintf (stderr, "hearth-bench: figure %d is empty\n", i);
+            return false;
+        }
+    return true;
+}
+
 /*  Aims the brief set: hearth at this fraction of raw libzmq at least.     */
 #define S_AIM_SYNC 0.4
 #define S_AIM_PIPE 0.2
@@ -317,7 +332,8 @@ main (int argc, char *argv[])
     s_results_t results = { .failed = false };
     /*  Raw first, while no hearth process is running: each figure has the
         machine to itself.                                                    */
-    if (s_run_raw (&config, &results) || s_run_mesh (&config, &results))
+    if (s_run_raw (&config, &results) || s_run_mesh (&config, &results)
+    ||  !s_sane (&results))
         results.failed = true;
     if (config.json)
         s_print_json (&config, &results);
