@@ -126,7 +126,9 @@ int hearth_client_send (hearth_client_t *self, const char *service,
     connection dropped, yields a reply made by the library with status 504
     or 502 and an error text, so every send gets exactly one reply.
     Returns HEARTH_ETIMEOUT if nothing arrived within wait_ms, and
-    HEARTH_EINVAL if nothing is pending.                                     */
+    HEARTH_EINVAL if nothing is pending. Returns HEARTH_EUNREACHABLE when
+    there has been no connection to the broker for the connect timeout
+    (the requests stay pending and still get their replies).                 */
 int hearth_client_recv (hearth_client_t *self, int wait_ms,
                         hearth_reply_t **reply_p);
 
@@ -136,7 +138,9 @@ size_t hearth_client_pending (const hearth_client_t *self);
 /*  True once a connection to the broker has been established.              */
 bool hearth_client_connected (hearth_client_t *self);
 
-/*  The underlying ZeroMQ socket, for zmq_poll integration (read only).     */
+/*  The underlying ZeroMQ socket, for zmq_poll integration (read only).
+    Replies made by the library (local 502/504) do not make it readable:
+    poll with a timeout and call hearth_client_recv (self, 0, ...).          */
 void *hearth_client_socket (hearth_client_t *self);
 
 /* ---------------------------------------------------------------- worker */
