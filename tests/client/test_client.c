@@ -13,7 +13,7 @@
 /* -------------------------------------------------------------- scripts */
 
 /*  Echoes the body with 200; a body "status NNN" gets status NNN and an
-    error text instead.                                                      */
+    error text instead; a body "mute" gets no answer.                        */
 static int
 s_echo (fake_broker_t *fake, fake_request_t *request, void *arg)
 {
@@ -23,6 +23,9 @@ s_echo (fake_broker_t *fake, fake_request_t *request, void *arg)
         int status = atoi ((char []) { body[7], body[8], body[9], 0 });
         fake_broker_reply (fake, request, status, "scripted failure", "", 0);
     }
+    else
+    if (size == 4 && memcmp (body, "mute", 4) == 0)
+        return 0;
     else
         fake_broker_reply (fake, request, 200, NULL, body, size);
     return 0;
@@ -129,6 +132,36 @@ s_reverse (fake_broker_t *fake, fake_request_t *request, void *arg)
             fake_broker_reply_saved (fake, saved, 200, saved->id,
                                      saved->id_size);
         }
+    return 0;
+}
+
+/*  Holds count requests, then answers them in a scrambled order, each
+    twice (the second answer must be dropped), except those whose body is
+    "mute", which expire locally.                                            */
+typedef struct {
+    int count;
+    int held;
+    fake_saved_t saved[512];
+    bool mute[512];
+} s_shuffle_t;
+
+static int
+s_shuffle (fake_broker_t *fake, fake_request_t *request, void *arg)
+{
+    s_shuffle_t *state = arg;
+    state->mute[state->held] = hearth_frames_size (request, 7) == 4;
+    fake_broker_save (request, &state->saved[state->held++]);
+    if (state->held < state->count)
+        return 0;
+    /*  A stride coprime with count visits every index once.               */
+    for (int round = 0; round < 2; round++)
+        for (int i = 0, at = 0; i < state->count; i++) {
+            at = (at + 37) % state->count;
+            if (!state->mute[at])
+                fake_broker_reply_saved (fake, &state->saved[at], 200,
+                                         state->saved[at].id, 8);
+        }
+    state->held = 0;
     return 0;
 }
 
@@ -533,6 +566,71 @@ test_destroy_pending (void)
     fake_broker_destroy (&fake);
 }
 
+/*  Hash and heap under churn: replies out of order and twice, some
+    requests expiring locally; every send gets exactly one reply.          */
+static void
+test_shuffled_exactly_once (void)
+{
+    enum { COUNT = 301 };
+    static s_shuffle_t state = { .count = COUNT };
+    fake_broker_t *fake = fake_broker_new (s_shuffle, &state);
+    hearth_client_t *client = s_client (fake);
+    static int seen[COUNT + 1];
+    for (int i = 0; i < COUNT; i++) {
+        bool mute = i % 10 == 3;
+        TEST_PASS (hearth_client_send (client, "svc", mute ? "mute" : "x",
+                                       mute ? 4 : 1, mute ? 300 + i : 10000,
+                                       0, NULL));
+    }
+    for (int i = 0; i < COUNT; i++) {
+        hearth_reply_t *reply = NULL;
+        TEST_PASS (hearth_client_recv (client, 10000, &reply));
+        uint64_t id = hearth_reply_id (reply);
+        TEST_TRUE (id >= 1 && id <= COUNT);
+        seen[id]++;
+        TEST_EQ (hearth_reply_status (reply), (id - 1) % 10 == 3 ? 504 : 200);
+        hearth_reply_destroy (&reply);
+    }
+    for (int i = 1; i <= COUNT; i++)
+        TEST_EQ (seen[i], 1);
+    TEST_EQ (hearth_client_pending (client), 0);
+    hearth_reply_t *reply = NULL;
+    TEST_ERR (hearth_client_recv (client, 100, &reply), HEARTH_EINVAL);
+    hearth_client_destroy (&client);
+    fake_broker_destroy (&fake);
+}
+
+/*  Long-lived requests sit in the id hash while thousands of short ones
+    wrap around it, so probe chains form and break: every short reply must
+    still find its request (a lost one would show as a local 504).         */
+static void
+test_hash_wraparound (void)
+{
+    enum { HELD = 5, TOTAL = 3000, WINDOW = 24 };
+    fake_broker_t *fake = fake_broker_new (s_echo, NULL);
+    hearth_client_t *client = s_client (fake);
+    for (int i = 0; i < HELD; i++)
+        TEST_PASS (hearth_client_send (client, "svc", "mute", 4, 60000, 0, NULL));
+    int sent = 0, got = 0;
+    while (got < TOTAL) {
+        while (sent < TOTAL && sent - got < WINDOW) {
+            TEST_PASS (hearth_client_send (client, "svc", "x", 1, 60000, 0, NULL));
+            sent++;
+        }
+        hearth_reply_t *reply = NULL;
+        TEST_PASS (hearth_client_recv (client, 10000, &reply));
+        TEST_EQ (hearth_reply_status (reply), 200);
+        TEST_TRUE (hearth_reply_id (reply) > HELD);
+        hearth_reply_destroy (&reply);
+        got++;
+    }
+    TEST_EQ (hearth_client_pending (client), HELD);
+    hearth_reply_t *reply = NULL;
+    TEST_ERR (hearth_client_recv (client, 0, &reply), HEARTH_ETIMEOUT);
+    hearth_client_destroy (&client);
+    fake_broker_destroy (&fake);
+}
+
 int
 main (void)
 {
@@ -546,6 +644,8 @@ main (void)
     TEST_RUN (test_async_out_of_order);
     TEST_RUN (test_sync_keeps_async);
     TEST_RUN (test_many_in_flight);
+    TEST_RUN (test_shuffled_exactly_once);
+    TEST_RUN (test_hash_wraparound);
     TEST_RUN (test_destroy_pending);
     fprintf (stderr, "test_client: all passed\n");
     return 0;
