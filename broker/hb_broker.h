@@ -102,12 +102,16 @@ void hb_worker_remove (hearth_broker_t *self, hb_worker_t *worker,
 /*  Sends a worker DISCONNECT in its protocol.                              */
 void hb_worker_send_disconnect (hearth_broker_t *self,
                                 const hb_identity_t *identity, hb_proto_t proto);
-/*  A worker message from a peer that is not a registered worker of this
-    protocol: DISCONNECT (so it registers again, RFC 7) unless it was itself
-    a DISCONNECT; a worker of the other protocol is removed.                */
-void hb_worker_unexpected (hearth_broker_t *self, hearth_frames_t *msg,
-                           hb_worker_t *worker, hb_proto_t proto,
-                           bool is_disconnect);
+/*  Handlers of the two worker commands whose frames differ by protocol.   */
+typedef void (hb_ready_fn) (hearth_broker_t *self, hearth_frames_t *msg);
+typedef void (hb_reply_fn) (hearth_broker_t *self, hb_worker_t *worker,
+                            hearth_frames_t *msg);
+
+/*  Handles a worker message of either protocol (their command bytes are
+    the same): HEARTBEAT and DISCONNECT here, READY and REPLY by the given
+    handlers; an unexpected command gets DISCONNECT (RFC 7).                 */
+void hb_worker_message (hearth_broker_t *self, hearth_frames_t *msg,
+                        hb_proto_t proto, hb_ready_fn *ready, hb_reply_fn *reply);
 /*  Copies a service name frame into name: 1 to 255 bytes with no NUL or
     control characters, so it is a safe C string and safe to log. 0 or -1. */
 int hb_service_name (hearth_frames_t *msg, int frame,

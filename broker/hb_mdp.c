@@ -125,28 +125,5 @@ s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg
 void
 hb_mdp_worker (hearth_broker_t *self, hearth_frames_t *msg)
 {
-    int command = hearth_frames_command (msg, HB_FRAME (2));
-    hb_worker_t *worker = hb_worker_lookup (self, msg);
-    if (worker)
-        worker->heard_at = self->now;
-    if (command == HEARTH_MDPW_READY) {
-        if (worker)
-            hb_worker_remove (self, worker, "sent a second READY", true);
-        else
-            s_worker_ready (self, msg);
-    }
-    else
-    if (command != HEARTH_MDPW_REPLY && command != HEARTH_MDPW_HEARTBEAT
-    &&  command != HEARTH_MDPW_DISCONNECT)
-        hb_drop (self, msg, HB_FRAME (2), "unknown MDP worker command");
-    else
-    if (!worker || worker->proto != HB_PROTO_MDP)
-        hb_worker_unexpected (self, msg, worker, HB_PROTO_MDP,
-                              command == HEARTH_MDPW_DISCONNECT);
-    else
-    if (command == HEARTH_MDPW_REPLY)
-        s_worker_reply (self, worker, msg);
-    else
-    if (command == HEARTH_MDPW_DISCONNECT)
-        hb_worker_remove (self, worker, "disconnected", false);
+    hb_worker_message (self, msg, HB_PROTO_MDP, s_worker_ready, s_worker_reply);
 }

@@ -333,29 +333,5 @@ s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg
 void
 hb_native_worker (hearth_broker_t *self, hearth_frames_t *msg)
 {
-    int command = hearth_frames_command (msg, HB_FRAME (2));
-    hb_worker_t *worker = hb_worker_lookup (self, msg);
-    if (worker)
-        worker->heard_at = self->now;
-    if (command == HEARTH_WORKER_READY) {
-        if (worker)
-            hb_worker_remove (self, worker, "sent a second READY", true);
-        else
-            s_worker_ready (self, msg);
-    }
-    else
-    if (command != HEARTH_WORKER_REPLY && command != HEARTH_WORKER_HEARTBEAT
-    &&  command != HEARTH_WORKER_DISCONNECT)
-        hb_drop (self, msg, HB_FRAME (2), "unknown native worker command");
-    else
-    if (!worker || worker->proto != HB_PROTO_NATIVE)
-        /*  Unknown (e.g. we restarted): DISCONNECT makes it register again. */
-        hb_worker_unexpected (self, msg, worker, HB_PROTO_NATIVE,
-                              command == HEARTH_WORKER_DISCONNECT);
-    else
-    if (command == HEARTH_WORKER_REPLY)
-        s_worker_reply (self, worker, msg);
-    else
-    if (command == HEARTH_WORKER_DISCONNECT)
-        hb_worker_remove (self, worker, "disconnected", false);
+    hb_worker_message (self, msg, HB_PROTO_NATIVE, s_worker_ready, s_worker_reply);
 }

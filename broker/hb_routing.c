@@ -508,17 +508,48 @@ hb_worker_remove (hearth_broker_t *self, hb_worker_t *worker,
     hb_dispatch (self, service);
 }
 
+_Static_assert (HEARTH_WORKER_READY == HEARTH_MDPW_READY
+             && HEARTH_WORKER_REPLY == HEARTH_MDPW_REPLY
+             && HEARTH_WORKER_HEARTBEAT == HEARTH_MDPW_HEARTBEAT
+             && HEARTH_WORKER_DISCONNECT == HEARTH_MDPW_DISCONNECT,
+                "one worker dispatcher serves both protocols");
+
 void
-hb_worker_unexpected (hearth_broker_t *self, hearth_frames_t *msg,
-                      hb_worker_t *worker, hb_proto_t proto, bool is_disconnect)
+hb_worker_message (hearth_broker_t *self, hearth_frames_t *msg,
+                   hb_proto_t proto, hb_ready_fn *ready, hb_reply_fn *reply)
 {
-    hb_identity_t identity;
-    if (!is_disconnect
-    &&  hb_identity_set (&identity, hearth_frames_data (msg, HB_IDENTITY),
-                         hearth_frames_size (msg, HB_IDENTITY)) == 0)
-        hb_worker_send_disconnect (self, &identity, proto);
+    int command = hearth_frames_command (msg, HB_FRAME (2));
+    hb_worker_t *worker = hb_worker_lookup (self, msg);
     if (worker)
-        hb_worker_remove (self, worker, "switched protocol", false);
+        worker->heard_at = self->now;
+    if (command == HEARTH_WORKER_READY) {
+        if (worker)
+            hb_worker_remove (self, worker, "sent a second READY", true);
+        else
+            ready (self, msg);
+        return;
+    }
+    if (command != HEARTH_WORKER_REPLY && command != HEARTH_WORKER_HEARTBEAT
+    &&  command != HEARTH_WORKER_DISCONNECT) {
+        hb_drop (self, msg, HB_FRAME (2), "unknown worker command");
+        return;
+    }
+    if (!worker || worker->proto != proto) {
+        /*  Unknown (e.g. we restarted): DISCONNECT makes it register again. */
+        hb_identity_t identity;
+        if (command != HEARTH_WORKER_DISCONNECT
+        &&  hb_identity_set (&identity, hearth_frames_data (msg, HB_IDENTITY),
+                             hearth_frames_size (msg, HB_IDENTITY)) == 0)
+            hb_worker_send_disconnect (self, &identity, proto);
+        if (worker)
+            hb_worker_remove (self, worker, "switched protocol", false);
+    }
+    else
+    if (command == HEARTH_WORKER_REPLY)
+        reply (self, worker, msg);
+    else
+    if (command == HEARTH_WORKER_DISCONNECT)
+        hb_worker_remove (self, worker, "disconnected", false);
 }
 
 int
