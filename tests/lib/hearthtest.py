@@ -274,6 +274,10 @@ class Peer:
                 frames = self.sock.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return
+            except zmq.ZMQError as e:
+                if e.errno == zmq.EFSM:     # a REQ that has nothing to receive
+                    return
+                raise
             self.on_message(frames)
 
     def on_message(self, frames):

@@ -202,6 +202,15 @@ def _held_job(canary, service):
     return worker, client, rid, job
 
 
+def _leave(canary, worker, client, service):
+    """Unregisters the worker and waits until the broker forgot it, so a
+    failed case cannot leave a worker behind for the next one."""
+    worker.send(worker.frames_of("HEARTH_WORKER_DISCONNECT"))
+    worker.close()
+    client.close()
+    canary.mesh.wait_mmi(service, b"404")
+
+
 BAD_REPLIES = [
     ("status of 2 bytes", lambda j: [j, b"20", b"", b"bad"]),
     ("status not digits", lambda j: [j, b"2x0", b"", b"bad"]),
@@ -218,36 +227,37 @@ BAD_REPLIES = [
 def test_malformed_worker_reply(canary, name, build):
     """4.5: "A malformed worker message is dropped and logged": the client never
     sees it, and the worker's following valid REPLY is delivered."""
-    worker, client, rid, job = _held_job(canary, "mal.reply")
-    worker.send(worker.frames_of("HEARTH_WORKER_REPLY", *build(job.job_id)))
-    canary.check(name)
-    assert client.recv(timeout=0.1, rid=rid) is None, "a malformed REPLY reached the client"
-    worker.reply(job, 200, b"good")
-    reply = client.recv(rid=rid)
-    assert reply is not None and reply.status == 200 and reply.body == b"good", reply
-    worker.send(worker.frames_of("HEARTH_WORKER_DISCONNECT"))
-    worker.close()
-    client.close()
+    service = "mal.reply.%d" % [c[0] for c in BAD_REPLIES].index(name)
+    worker, client, rid, job = _held_job(canary, service)
+    try:
+        worker.send(worker.frames_of("HEARTH_WORKER_REPLY", *build(job.job_id)))
+        canary.check(name)
+        early = client.recv(timeout=0.1, rid=rid)
+        assert early is None, "a malformed REPLY was answered to the client: %r" % early
+        worker.reply(job, 200, b"good")
+        reply = client.recv(rid=rid)
+        assert reply is not None and reply.status == 200 and reply.body == b"good", reply
+    finally:
+        _leave(canary, worker, client, service)
 
 
 def test_reply_unknown_job_id(canary):
     """4.3: "A REPLY whose job-id the broker does not hold for that worker ... is
     dropped silently"; the worker stays registered and keeps serving."""
-    m = canary.mesh
     worker, client, rid, job = _held_job(canary, "mal.jobid")
-    worker.reply(b"\xee" * P.HEARTH_JOB_ID_SIZE, 200, b"for nobody")
-    canary.check("unknown job id")
-    assert worker.recv_disconnect(timeout=0.1) is None, "DISCONNECT for an unknown job id"
-    worker.reply(job, 200, b"real")
-    assert client.recv(rid=rid).body == b"real"
-    rid2 = client.request("mal.jobid", b"again")
-    job2 = worker.recv_job()
-    assert job2 is not None
-    worker.reply(job2, 200, b"still serving")
-    assert client.recv(rid=rid2).body == b"still serving"
-    worker.send(worker.frames_of("HEARTH_WORKER_DISCONNECT"))
-    worker.close()
-    m.wait_mmi("mal.jobid", b"404")
+    try:
+        worker.reply(b"\xee" * P.HEARTH_JOB_ID_SIZE, 200, b"for nobody")
+        canary.check("unknown job id")
+        assert worker.recv_disconnect(timeout=0.1) is None, "DISCONNECT for an unknown job id"
+        worker.reply(job, 200, b"real")
+        assert client.recv(rid=rid).body == b"real"
+        rid2 = client.request("mal.jobid", b"again")
+        job2 = worker.recv_job()
+        assert job2 is not None
+        worker.reply(job2, 200, b"still serving")
+        assert client.recv(rid=rid2).body == b"still serving"
+    finally:
+        _leave(canary, worker, client, "mal.jobid")
 
 
 def test_mdp_reply_naming_client_not_held(canary):

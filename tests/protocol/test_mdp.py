@@ -116,6 +116,7 @@ def test_native_client_to_mdp_worker(env):
     joined into one; status 200"."""
     m = env.mesh
     worker = m.mdp_worker("old")
+    m.wait_mmi("old", b"200")   # READY has no answer: a native request before it would get 404
     client = m.native_client()
     rid = client.request("old", b"payload", {"deadline": 5000})
     job = worker.recv_job()

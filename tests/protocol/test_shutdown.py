@@ -12,6 +12,7 @@ def test_sigterm_drains_then_exits_0(hearth):
     relaying replies for up to grace_ms ... Then it answers what is left with
     503, sends DISCONNECT to every worker, and exits 0"."""
     env = hearth("--grace", "3000")
+    env.broker.expected_exit = True   # this test stops it and checks the exit itself
     m = env.mesh
     worker = m.native_worker("drain")
     client = m.native_client()
@@ -46,6 +47,7 @@ def test_sigterm_drains_then_exits_0(hearth):
 def test_grace_expires_503(hearth):
     """5.6: "Then it answers what is left with 503"."""
     env = hearth("--grace", "300")
+    env.broker.expected_exit = True
     m = env.mesh
     worker = m.native_worker("stuck")
     client = m.native_client()
