@@ -26,6 +26,9 @@
 #include "hearth_meta.h"
 #include "hearth_wire.h"
 
+/*  hearth_worker_stop runs in signal handlers: its store must not lock.   */
+_Static_assert (ATOMIC_BOOL_LOCK_FREE == 2, "atomic_bool must be lock-free");
+
 #define S_HANDLERS_ENDPOINT "inproc://hearth-worker-handlers"
 #define S_BACKOFF_MIN_MS    100
 #define S_BACKOFF_MAX_MS    5000
@@ -225,6 +228,9 @@ s_handler_main (void *arg)
             zmq_send (pipe, &index, sizeof index, ZMQ_DONTWAIT);
         }
     }
+    else
+        hearth_log_error ("handler thread cannot open its pipe: %s",
+                          zmq_strerror (errno));
     if (pipe)
         zmq_close (pipe);
     return NULL;
@@ -298,24 +304,19 @@ s_finish (hearth_worker_t *self)
 
 /* ------------------------------------------------------- broker socket */
 
+/*  Sends READY (with service and descriptor), HEARTBEAT or DISCONNECT.   */
 static int
-s_send_command (hearth_worker_t *self, int command, const void *data,
-                size_t size, bool with_data)
+s_send_command (hearth_worker_t *self, int command)
 {
     char cmd = (char) command;
     hearth_part_t parts[] = {
         HEARTH_PART_EMPTY,
         HEARTH_PART_STR (HEARTH_WORKER_HEADER),
         HEARTH_PART_BYTES (&cmd, 1),
-        HEARTH_PART_BYTES (data, size),
+        HEARTH_PART_BYTES (self->service, strlen (self->service)),
         HEARTH_PART_BYTES (self->descriptor, self->descriptor_size),
     };
-    int count = 3;
-    if (command == HEARTH_WORKER_READY)
-        count = HEARTH_WORKER_READY_FRAMES;
-    else
-    if (with_data)
-        count = 4;
+    int count = command == HEARTH_WORKER_READY ? HEARTH_WORKER_READY_FRAMES : 3;
     int rc = hearth_wire_send (self->broker, parts, count);
     if (rc)
         hearth_log_debug ("send of command %d to broker failed: %s",
@@ -336,11 +337,13 @@ s_connect (hearth_worker_t *self, int64_t now)
     ||  zmq_setsockopt (self->broker, ZMQ_SNDHWM, &hwm, sizeof hwm)
     ||  zmq_setsockopt (self->broker, ZMQ_RCVHWM, &hwm, sizeof hwm)
     ||  zmq_connect (self->broker, self->endpoint)) {
+        int saved = errno;
         hearth_log_error ("cannot connect to %s: %s", self->endpoint,
-                          zmq_strerror (errno));
+                          zmq_strerror (saved));
         if (self->broker)
             zmq_close (self->broker);
         self->broker = NULL;
+        errno = saved;
         return -1;
     }
     self->epoch++;
@@ -350,8 +353,7 @@ s_connect (hearth_worker_t *self, int64_t now)
     self->heartbeat_at = now + self->heartbeat_ms;
     self->expiry_at = now + (int64_t) self->heartbeat_ms * self->liveness;
     hearth_log_debug ("connecting to %s", self->endpoint);
-    s_send_command (self, HEARTH_WORKER_READY, self->service,
-                    strlen (self->service), true);
+    s_send_command (self, HEARTH_WORKER_READY);
     return 0;
 }
 
@@ -604,8 +606,10 @@ static void
 s_timers (hearth_worker_t *self, int64_t now)
 {
     if (!self->broker) {
+        /*  A malformed endpoint will not get better by retrying.          */
         if (now >= self->reconnect_at && s_connect (self, now))
-            self->result = HEARTH_ESYS;
+            self->result = errno == EINVAL || errno == EPROTONOSUPPORT
+                         ? HEARTH_EINVAL : HEARTH_ESYS;
         return;
     }
     if (now >= self->expiry_at) {
@@ -613,7 +617,7 @@ s_timers (hearth_worker_t *self, int64_t now)
         return;
     }
     if (now >= self->heartbeat_at) {
-        s_send_command (self, HEARTH_WORKER_HEARTBEAT, NULL, 0, false);
+        s_send_command (self, HEARTH_WORKER_HEARTBEAT);
         self->heartbeat_at = now + self->heartbeat_ms;
     }
 }
@@ -664,7 +668,8 @@ s_drain (hearth_worker_t *self)
 {
     int64_t now = hearth_clock_ms ();
     if (self->broker)
-        s_send_command (self, HEARTH_WORKER_DISCONNECT, NULL, 0, false);
+        s_send_command (self, HEARTH_WORKER_DISCONNECT);
+    atomic_store (&self->registered, false);
     s_drop_queued (self);
     int64_t until = now + S_STOP_GRACE_MS;
     int64_t latest = -1;
@@ -682,7 +687,7 @@ s_drain (hearth_worker_t *self)
         now = hearth_clock_ms ();
         /*  Keep the broker from declaring us dead while we finish.         */
         if (self->broker && now >= self->heartbeat_at) {
-            s_send_command (self, HEARTH_WORKER_HEARTBEAT, NULL, 0, false);
+            s_send_command (self, HEARTH_WORKER_HEARTBEAT);
             self->heartbeat_at = now + self->heartbeat_ms;
         }
     }

@@ -38,7 +38,7 @@ s_sleep_ms (int ms)
 }
 
 /*  The body says what to do: "echo:X", "sleep:N", "status:N", "info",
-    "error", "gate".                                                          */
+    "error", "gate", "big:N" (a body of N bytes).                            */
 static int
 s_handler (const hearth_request_t *request, hearth_response_t *response,
            void *arg)
@@ -73,6 +73,12 @@ s_handler (const hearth_request_t *request, hearth_response_t *response,
                           (long long) hearth_request_remaining_ms (request),
                           hearth_request_attempt (request));
         hearth_response_set_body (response, out, (size_t) n);
+    }
+    else
+    if (strncmp (text, "big:", 4) == 0) {
+        size_t n = (size_t) atol (text + 4);
+        char *big = calloc (1, n);
+        hearth_response_take_body (response, big, n);
     }
     else
     if (strcmp (text, "error") == 0) {
@@ -633,6 +639,77 @@ test_stop_unconnected (void)
     hearth_worker_destroy (&w);
 }
 
+/*  hearth.h: a malformed endpoint makes run fail with HEARTH_EINVAL.      */
+static void
+test_bad_endpoint (void)
+{
+    test_state_t state = { 0 };
+    hearth_descriptor_t d = { .service = "x" };
+    hearth_worker_t *w = hearth_worker_new ("nosuch://127.0.0.1:1", &d,
+                                            s_handler, &state);
+    CHECK (w, "new refused an endpoint only run can check");
+    int rc = hearth_worker_run (w);
+    CHECK (rc == HEARTH_EINVAL, "run returned %s", hearth_error_name (rc));
+    hearth_worker_destroy (&w);
+}
+
+/*  A reply larger than the broker's max_message (1 MiB from the fake
+    broker) is replaced by a 500 saying why, instead of being refused.      */
+static void
+test_reply_too_large (void)
+{
+    fake_broker_t *broker = fake_broker_new ();
+    runner_t *runner = s_runner_start (broker, 1, 1);
+    s_register (broker, runner, 1000);
+    char error[256];
+    fake_broker_request (broker, 1, NULL, 0, "big:2000000");
+    s_expect_reply (broker, 1, 500, "", error, sizeof error);
+    CHECK (strstr (error, "max_message"), "error '%s'", error);
+    fake_broker_request (broker, 2, NULL, 0, "big:1000");
+    hearth_frames_t f;
+    CHECK (fake_broker_expect (broker, HEARTH_WORKER_REPLY, &f, WAIT_MS, NULL) == 0,
+           "no reply");
+    CHECK (hearth_frames_size (&f, 6) == 1000, "body of %zu bytes",
+           hearth_frames_size (&f, 6));
+    hearth_frames_close (&f);
+    s_runner_finish (&runner, HEARTH_OK);
+    fake_broker_destroy (&broker);
+}
+
+/*  hearth.h: stop waits for a running handler only until its deadline;
+    run then returns and destroy waits for the handler to come back.       */
+static void
+test_stop_stuck_handler (void)
+{
+    fake_broker_t *broker = fake_broker_new ();
+    runner_t *runner = s_runner_start (broker, 1, 1);
+    s_register (broker, runner, 1000);
+    hearth_meta_writer_t writer;
+    hearth_meta_writer_init (&writer);
+    hearth_meta_put_uint (&writer, HEARTH_META_DEADLINE, 300);
+    size_t size;
+    void *meta = hearth_meta_writer_to_buffer (&writer, &size);
+    fake_broker_request (broker, 1, meta, size, "gate");
+    free (meta);
+    hearth_meta_writer_destroy (&writer);
+    int64_t until = hearth_clock_ms () + WAIT_MS;
+    while (atomic_load (&runner->state.running) == 0 && hearth_clock_ms () < until)
+        s_sleep_ms (1);
+    CHECK (atomic_load (&runner->state.running) == 1, "handler did not start");
+    int64_t start = hearth_clock_ms ();
+    hearth_worker_stop (runner->worker);
+    until = start + WAIT_MS;
+    while (!atomic_load (&runner->done) && hearth_clock_ms () < until)
+        s_sleep_ms (2);
+    CHECK (atomic_load (&runner->done), "run waited past the deadline");
+    int64_t took = hearth_clock_ms () - start;
+    CHECK (took < 2500, "run took %lld ms for a 300 ms deadline", (long long) took);
+    CHECK (atomic_load (&runner->state.running) == 1, "handler was interrupted");
+    atomic_store (&runner->state.gate, true);   /* destroy waits for it */
+    s_runner_finish (&runner, HEARTH_OK);
+    fake_broker_destroy (&broker);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -644,6 +721,9 @@ main (int argc, char **argv)
         { "malformed", test_malformed }, { "stop", test_stop },
         { "deadline_queued", test_deadline_queued },
         { "stop_unconnected", test_stop_unconnected },
+        { "bad_endpoint", test_bad_endpoint },
+        { "reply_too_large", test_reply_too_large },
+        { "stop_stuck_handler", test_stop_stuck_handler },
     };
     if (getenv ("HEARTH_LOG") == NULL)
         setenv ("HEARTH_LOG", "warn", 1);
