@@ -581,6 +581,11 @@ hearth_client_new (const char *endpoint)
     int linger = 0;
     zmq_setsockopt (self->socket, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt (self->monitor, ZMQ_LINGER, &linger, sizeof linger);
+    /*  Bulk runs keep thousands of requests in flight; libzmq's default of
+        1000 messages would refuse them locally. Same bound as the broker. */
+    int hwm = 100000;
+    zmq_setsockopt (self->socket, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (self->socket, ZMQ_RCVHWM, &hwm, sizeof hwm);
     /*  ZMTP heartbeats notice a broker that vanished without closing the
         connection (host gone, cable pulled), so its requests fail fast.   */
     int heartbeat = 1000, heartbeat_timeout = 5000;
