@@ -253,3 +253,56 @@ def test_linger_keeps_callers_for_restarting_worker(hearth):
     assert job is not None and job.body == b"waiting"
     reborn.reply(job, 200, b"back")
     assert client.recv(rid=rid).body == b"back"
+
+
+# -- MDP workers while busy (5.5) and MDP heartbeats (9) ----------------------
+
+def test_mdp_worker_gets_heartbeats(fast):
+    """9: "The broker sends MDP workers HEARTBEAT every heartbeat_ms"."""
+    m = fast.mesh
+    worker = m.mdp_worker("mdp.hb", heartbeat_ms=50)
+    m.wait_mmi("mdp.hb", b"200")
+    start = time.monotonic()
+    m.idle(1.0)
+    beats = [t for t in worker.hb_received if t >= start]
+    assert 5 <= len(beats) <= 20, "%d HEARTBEATs in 1 s at heartbeat_ms 100" % len(beats)
+
+
+def test_busy_mdp_worker_not_expired_for_silence(hearth):
+    """5.5: "An RFC 7 worker cannot heartbeat while its handler runs, so a busy
+    MDP worker is not expired for silence"."""
+    env = hearth("--heartbeat", "100", "--default-deadline", "5000")
+    m = env.mesh
+    worker = m.mdp_worker("mdp.busy", heartbeat_ms=50)
+    m.wait_mmi("mdp.busy", b"200")
+    client = m.mdp_client()
+    client.request("mdp.busy", b"long job")
+    job = worker.recv_job()
+    assert job is not None
+    worker.silent = True              # like a single-threaded RFC 7 worker
+    m.idle(1.0)                       # 10 heartbeats, over 3x liveness
+    assert worker.recv_disconnect(timeout=0.01) is None, "a busy MDP worker was expired for silence"
+    worker.reply(job, b"finished")
+    assert client.recv() == [b"mdp.busy", b"finished"]
+    worker.silent = False
+    m.wait_mmi("mdp.busy", b"200")
+
+
+def test_hung_mdp_worker_removed(hearth):
+    """5.5: "It is expired ... when it holds a request whose deadline has passed
+    by heartbeat_ms x liveness more: it is then hung, is sent DISCONNECT and
+    removed, so it is never reported as serving"."""
+    env = hearth("--heartbeat", "100", "--default-deadline", "300")
+    m = env.mesh
+    worker = m.mdp_worker("mdp.hung", heartbeat_ms=50)
+    m.wait_mmi("mdp.hung", b"200")
+    client = m.mdp_client()
+    t0 = time.monotonic()
+    client.request("mdp.hung", b"never answered")
+    assert worker.recv_job() is not None
+    worker.silent = True
+    assert worker.recv_disconnect(timeout=5) is not None, "no DISCONNECT for a hung MDP worker"
+    elapsed = time.monotonic() - t0
+    assert elapsed >= 0.55, "removed %.2f s after dispatch: before deadline + 3 heartbeats" % elapsed
+    m.wait_mmi("mdp.hung", b"404")
+    assert client.recv(timeout=0.1) is None, "MDP clients get no error reply"

@@ -124,6 +124,10 @@ def test_registered_400_bad_descriptor(env):
     # none of them registered: the service is unknown
     reply = m.native_client().call("svc", b"")
     assert reply.status == P.HEARTH_STATUS_NOT_FOUND
+    # the bounds themselves are valid
+    for credit in (1, P.HEARTH_CREDIT_MAX):
+        answer = m.native_worker().ready("svc", {"credit": credit, "service": "svc"})
+        assert answer is not None and answer[0] == 200, (credit, answer)
 
 
 def test_services_listing(env):
