@@ -27,6 +27,9 @@
 
 #define S_WORKERS_MAX 64
 #define S_SYNC_SERVICE "bench.sync"
+/*  Baseline and hearth take turns, this many rounds each, so a change in
+    the machine's load during the run falls on both sides alike.            */
+#define S_ROUNDS 5
 
 /*  What the run produced: the four figures and whether each phase ran.    */
 typedef struct {
@@ -129,97 +132,189 @@ s_parse (int argc, char *argv[], bench_config_t *config)
     return 0;
 }
 
-/*  (a) and (b) against the raw echo server.                                */
-static int
-s_run_raw (const bench_config_t *config, s_results_t *results)
-{
+/*  The child processes of a run, stopped together at the end.              */
+typedef struct {
+    pid_t raw, broker;
+    pid_t workers[S_WORKERS_MAX];
+    int worker_count;
+    char raw_endpoint[256];
     char endpoint[256];
-    pid_t server = bench_proc_start (bench_raw_serve, NULL, endpoint,
-                                     sizeof endpoint, BENCH_READY_LIMIT_MS);
-    if (server < 0) {
-        fprintf (stderr, "hearth-bench: raw echo server did not start\n");
-        return -1;
+} s_children_t;
+
+/*  Starts count workers of service. Returns 0, or -1 (those started stay in
+    children, for s_stop_all).                                                */
+static int
+s_workers_start (s_children_t *children, const bench_worker_args_t *args,
+                 int count)
+{
+    for (int i = 0; i < count; i++) {
+        char line[64];
+        pid_t pid = bench_proc_start (bench_mesh_worker, (void *) args, line,
+                                      sizeof line, BENCH_READY_LIMIT_MS);
+        if (pid < 0) {
+            fprintf (stderr, "hearth-bench: worker %d did not register\n", i);
+            return -1;
+        }
+        children->workers[children->worker_count++] = pid;
     }
-    int rc = bench_raw_run (config, endpoint, config->requests, 1,
-                            &results->raw_sync);
-    if (rc == 0)
-        rc = bench_raw_run (config, endpoint, config->pipelined,
-                            config->window, &results->raw_pipe);
-    if (bench_proc_stop (server, 5000) != 0) {
+    return 0;
+}
+
+/*  Stops every worker; returns 0, or -1 if any of them failed.             */
+static int
+s_workers_stop (s_children_t *children)
+{
+    int rc = 0;
+    for (int i = 0; i < children->worker_count; i++)
+        if (bench_proc_stop (children->workers[i], 5000) != 0) {
+            fprintf (stderr, "hearth-bench: worker %d failed\n", i);
+            rc = -1;
+        }
+    children->worker_count = 0;
+    return rc;
+}
+
+/*  Stops everything still running; returns 0, or -1 if anything failed.   */
+static int
+s_stop_all (s_children_t *children)
+{
+    int rc = s_workers_stop (children);
+    if (children->broker > 0 && bench_proc_stop (children->broker, 5000)) {
+        fprintf (stderr, "hearth-bench: broker failed\n");
+        rc = -1;
+    }
+    if (children->raw > 0 && bench_proc_stop (children->raw, 5000)) {
         fprintf (stderr, "hearth-bench: raw echo server failed\n");
         rc = -1;
     }
     return rc;
 }
 
-/*  Starts count workers of service; their pids go into pids. Returns 0, or
-    -1 with every worker it started already stopped.                         */
+/*  The raw echo server and the broker; both idle while the other side is
+    measured (a poll timeout, a heartbeat a second).                         */
 static int
-s_workers_start (const bench_worker_args_t *args, int count, pid_t *pids)
+s_servers_start (s_children_t *children, const bench_config_t *config)
 {
-    for (int i = 0; i < count; i++) {
-        char line[64];
-        pids[i] = bench_proc_start (bench_mesh_worker, (void *) args, line,
-                                    sizeof line, BENCH_READY_LIMIT_MS);
-        if (pids[i] < 0) {
-            fprintf (stderr, "hearth-bench: worker %d did not register\n", i);
-            while (i-- > 0)
-                bench_proc_stop (pids[i], 5000);
-            return -1;
-        }
+    children->raw = bench_proc_start (bench_raw_serve, NULL,
+                                      children->raw_endpoint,
+                                      sizeof children->raw_endpoint,
+                                      BENCH_READY_LIMIT_MS);
+    if (children->raw < 0) {
+        fprintf (stderr, "hearth-bench: raw echo server did not start\n");
+        return -1;
+    }
+    children->broker = bench_proc_start (bench_mesh_broker, (void *) config,
+                                         children->endpoint,
+                                         sizeof children->endpoint,
+                                         BENCH_READY_LIMIT_MS);
+    if (children->broker < 0) {
+        fprintf (stderr, "hearth-bench: broker did not start\n");
+        return -1;
     }
     return 0;
 }
 
-/*  Stops count workers; returns 0, or -1 if any of them failed.            */
-static int
-s_workers_stop (pid_t *pids, int count)
+static void
+s_add (bench_figure_t *total, const bench_figure_t *part)
 {
-    int rc = 0;
-    for (int i = 0; i < count; i++)
-        if (bench_proc_stop (pids[i], 5000) != 0) {
-            fprintf (stderr, "hearth-bench: worker %d failed\n", i);
-            rc = -1;
-        }
-    return rc;
+    total->messages += part->messages;
+    total->elapsed_us += part->elapsed_us;
 }
 
-/*  (a) and (b) through a broker, each phase with its own workers.          */
+/*  The share of total that round r of S_ROUNDS does.                       */
 static int
-s_run_mesh (const bench_config_t *config, s_results_t *results)
+s_share (int total, int r)
 {
-    char endpoint[256];
-    pid_t broker = bench_proc_start (bench_mesh_broker, (void *) config,
-                                     endpoint, sizeof endpoint,
-                                     BENCH_READY_LIMIT_MS);
-    if (broker < 0) {
-        fprintf (stderr, "hearth-bench: broker did not start\n");
-        return -1;
-    }
-    pid_t pids[S_WORKERS_MAX];
-    /*  hearth.ping is answered by the broker itself: the same loop without
-        the worker hop shows where a round trip's time goes.                 */
-    int rc = bench_mesh_sync (config, endpoint, HEARTH_SVC_PING,
-                              config->requests, &results->broker_sync);
-    bench_worker_args_t sync = { endpoint, S_SYNC_SERVICE, 1 };
-    if (rc == 0 && (rc = s_workers_start (&sync, 1, pids)) == 0) {
-        rc = bench_mesh_sync (config, endpoint, S_SYNC_SERVICE,
-                              config->requests, &results->mesh_sync);
-        rc |= s_workers_stop (pids, 1);
-    }
-    bench_worker_args_t pipe = { endpoint, BENCH_SERVICE, config->credit };
-    if (rc == 0 && (rc = s_workers_start (&pipe, config->workers, pids)) == 0) {
-        rc = bench_mesh_pipelined (config, endpoint, BENCH_SERVICE,
-                                   config->pipelined, config->window,
-                                   &results->mesh_pipe);
-        rc |= s_workers_stop (pids, config->workers);
-    }
-    if (bench_proc_stop (broker, 5000) != 0) {
-        fprintf (stderr, "hearth-bench: broker failed\n");
-        rc = -1;
-    }
-    return rc;
+    return total / S_ROUNDS + (r < total % S_ROUNDS ? 1 : 0);
 }
+
+/*  (a): raw, hearth and broker-only round trips, a round of each in turn. */
+static int
+s_run_sync (const bench_config_t *config, s_children_t *children,
+            s_results_t *results)
+{
+    bench_worker_args_t sync = { children->endpoint, S_SYNC_SERVICE, 1 };
+    if (s_workers_start (children, &sync, 1))
+        return -1;
+    for (int r = 0; r < S_ROUNDS; r++) {
+        int count = s_share (config->requests, r);
+        bench_figure_t raw, mesh, broker;
+        if (count == 0)
+            continue;
+        if (bench_raw_run (config, children->raw_endpoint, count, 1, &raw)
+        ||  bench_mesh_sync (config, children->endpoint, S_SYNC_SERVICE,
+                             count, &mesh)
+        /*  hearth.ping is answered by the broker itself: the same loop
+            without the worker hop shows where a round trip's time goes.     */
+        ||  bench_mesh_sync (config, children->endpoint, HEARTH_SVC_PING,
+                             count, &broker))
+            return -1;
+        s_add (&results->raw_sync, &raw);
+        s_add (&results->mesh_sync, &mesh);
+        s_add (&results->broker_sync, &broker);
+    }
+    return s_workers_stop (children);
+}
+
+/*  (b): raw and hearth pipelined throughput, a round of each in turn.      */
+static int
+s_run_pipelined (const bench_config_t *config, s_children_t *children,
+                 s_results_t *results)
+{
+    bench_worker_args_t pipe = { children->endpoint, BENCH_SERVICE,
+                                 config->credit };
+    if (s_workers_start (children, &pipe, config->workers))
+        return -1;
+    for (int r = 0; r < S_ROUNDS; r++) {
+        int count = s_share (config->pipelined, r);
+        bench_figure_t raw, mesh;
+        if (count == 0)
+            continue;
+        if (bench_raw_run (config, children->raw_endpoint, count,
+                           config->window, &raw)
+        ||  bench_mesh_pipelined (config, children->endpoint, BENCH_SERVICE,
+                                  count, config->window, &mesh))
+            return -1;
+        s_add (&results->raw_pipe, &raw);
+        s_add (&results->mesh_pipe, &mesh);
+    }
+    return s_workers_stop (children);
+}
+
+/*  Every figure counted every message in a measurable time: a phase that
+    "finished" otherwise would print a meaningless table.                   */
+static bool
+s_sane (const s_results_t *r)
+{
+    const bench_figure_t *figures[] = { &r->raw_sync, &r->raw_pipe,
+                                        &r->mesh_sync, &r->mesh_pipe,
+                                        &r->broker_sync };
+    for (int i = 0; i < 5; i++)
+        if (figures[i]->messages == 0 || figures[i]->elapsed_us <= 0) {
+            fprintf (stderr, "hearth-bench: figure %d is empty\n", i);
+            return false;
+        }
+    return true;
+}
+
+/*  Runs every phase; returns 0, or -1 if anything failed.                  */
+static int
+s_run (const bench_config_t *config, s_results_t *results)
+{
+    s_children_t children = { .raw = -1, .broker = -1 };
+    int rc = s_servers_start (&children, config);
+    if (rc == 0)
+        rc = s_run_sync (config, &children, results);
+    if (rc == 0)
+        rc = s_run_pipelined (config, &children, results);
+    if (s_stop_all (&children))
+        rc = -1;
+    return rc == 0 && s_sane (results) ? 0 : -1;
+}
+
+/*  Aims the brief set: hearth at this fraction of raw libzmq at least.     */
+#define S_AIM_SYNC 0.4
+#define S_AIM_PIPE 0.2
 
 static double
 s_rate (const bench_figure_t *figure)
@@ -241,26 +336,6 @@ s_ratio (const bench_figure_t *hearth, const bench_figure_t *baseline)
     double base = s_rate (baseline);
     return base > 0 ? s_rate (hearth) / base : 0;
 }
-
-/*  Every figure counted every message in a measurable time: a phase that
-    "finished" otherwise would print a meaningless table.                   */
-static bool
-s_sane (const s_results_t *r)
-{
-    const bench_figure_t *figures[] = { &r->raw_sync, &r->raw_pipe,
-                                        &r->mesh_sync, &r->mesh_pipe,
-                                        &r->broker_sync };
-    for (int i = 0; i < 5; i++)
-        if (figures[i]->messages == 0 || figures[i]->elapsed_us <= 0) {
-            fprintf (stderr, "hearth-bench: figure %d is empty\n", i);
-            return false;
-        }
-    return true;
-}
-
-/*  Aims the brief set: hearth at this fraction of raw libzmq at least.     */
-#define S_AIM_SYNC 0.4
-#define S_AIM_PIPE 0.2
 
 static void
 s_print_table (const bench_config_t *config, const s_results_t *r)
@@ -344,10 +419,7 @@ main (int argc, char *argv[])
     if (!getenv ("HEARTH_LOG"))
         hearth_log_set_level (HEARTH_LOG_WARN);
     s_results_t results = { .failed = false };
-    /*  Raw first, while no hearth process is running: each figure has the
-        machine to itself.                                                    */
-    if (s_run_raw (&config, &results) || s_run_mesh (&config, &results)
-    ||  !s_sane (&results))
+    if (s_run (&config, &results))
         results.failed = true;
     if (config.json)
         s_print_json (&config, &results);
