@@ -32,7 +32,7 @@ def test_credit_limits_requests_held(env):
     t0 = time.monotonic()
     fourth = worker.recv_job(timeout=5)
     assert fourth is not None, "credit returned but the queued request was not dispatched"
-    assert time.monotonic() - t0 < 1.0, "queued request not dispatched at once"
+    assert time.monotonic() - t0 < 2.0, "queued request not dispatched at once"
     assert worker.recv_job(timeout=0.3) is None, "credit exceeded after one REPLY"
     for job in jobs[1:] + [fourth]:
         worker.reply(job, 200, b"ok")

@@ -19,7 +19,7 @@ def test_idle_worker_gets_heartbeats(fast):
     beats = [t for t in worker.hb_received if t >= start]
     assert 5 <= len(beats) <= 20, "%d HEARTBEATs in 1 s at heartbeat_ms 100" % len(beats)
     gaps = [b - a for a, b in zip(beats, beats[1:])]
-    assert max(gaps) < 0.3, "a %.0f ms gap between HEARTBEATs" % (max(gaps) * 1000)
+    assert max(gaps) < 0.35, "a %.0f ms gap between HEARTBEATs" % (max(gaps) * 1000)
 
 
 def test_busy_worker_gets_heartbeats(fast):

@@ -3,7 +3,20 @@
 import signal
 import time
 
-from hearthtest import P
+from hearthtest import P, unpack
+
+
+def wait_queued(client, service, count, timeout=10.0):
+    """Polls hearth.services until `service` has `count` queued requests."""
+    deadline = time.monotonic() + timeout
+    entry = None
+    while time.monotonic() < deadline:
+        reply = client.call(P.HEARTH_SVC_SERVICES, service.encode(), timeout=2)
+        if reply is not None and reply.status == 200:
+            entry = unpack(reply.body)[0]
+            if entry["queued"] == count:
+                return
+    raise AssertionError("%s never had %d queued: %r" % (service, count, entry))
 
 
 def test_sigterm_drains_then_exits_0(hearth):
@@ -20,6 +33,7 @@ def test_sigterm_drains_then_exits_0(hearth):
     job = worker.recv_job()
     assert job is not None
     queued = client.request("drain", b"second", {"deadline": 20000})
+    wait_queued(client, "drain", 1)    # queued before the signal, not refused after it
     env.broker.signal(signal.SIGTERM)
     # new requests are refused while draining; poll until the broker has seen the signal
     deadline = time.monotonic() + 5

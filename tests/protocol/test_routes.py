@@ -1,0 +1,145 @@
+"""Routes (pipelines) run by the broker: schemas/PROTOCOL.md section 11."""
+
+import json
+import time
+
+import hearthtest as H
+
+P = H.P
+
+
+def doc(**kw):
+    return json.dumps(kw).encode()
+
+
+def answer(worker, name, timeout=5.0):
+    """Receives one job on worker and replies with the document plus its own
+    opinion; returns the job."""
+    job = worker.recv_job(timeout=timeout)
+    assert job is not None, "stage %s got no request" % name
+    d = json.loads(job.body)
+    d.setdefault("opinions", {})[name] = {"saw": sorted(d.get("opinions", {}))}
+    worker.reply(job, 200, json.dumps(d).encode())
+    return job
+
+
+def test_route_with_group_merges_and_traces(hearth):
+    """11: "each stage's reply becomes the next stage's request"; "a parallel
+    group's JSON-object replies are deep-merged"; the final reply carries
+    `trace`, one map per stage call."""
+    env = hearth()
+    m = env.mesh
+    workers = {n: m.native_worker(n, {"version": "v" + n}) for n in "abcd"}
+    client = m.native_client()
+    rid = client.request("a,[b,c],d", doc(text="hi"), {"deadline": 10000})
+    answer(workers["a"], "a")
+    jb = answer(workers["b"], "b")
+    jc = answer(workers["c"], "c")
+    # both group members got the same document: a's output
+    assert json.loads(jb.body) == json.loads(jc.body)
+    answer(workers["d"], "d")
+    reply = client.recv(rid=rid, timeout=10)
+    assert reply is not None and reply.status == 200, reply
+    final = json.loads(reply.body)
+    assert final["text"] == "hi"
+    assert final["opinions"]["a"] == {"saw": []}
+    assert final["opinions"]["b"] == {"saw": ["a"]} and final["opinions"]["c"] == {"saw": ["a"]}
+    assert final["opinions"]["d"] == {"saw": ["a", "b", "c"]}
+    trace = reply.meta["trace"]
+    assert [(t["stage"], t["service"], t["status"]) for t in trace] == \
+        [(0, "a", 200), (1, "b", 200), (1, "c", 200), (2, "d", 200)] or \
+        [(t["stage"], t["service"]) for t in trace][1:3] == [(1, "c"), (1, "b")]
+    assert all(t["version"] == "v" + t["service"] for t in trace)
+    assert all(t["worker"] for t in trace)
+
+
+def test_pipeline_named_in_config(hearth):
+    """11: a request may name a pipeline given as --pipeline NAME=ROUTE."""
+    env = hearth("--pipeline", "both=a,b")
+    m = env.mesh
+    wa, wb = m.native_worker("a"), m.native_worker("b")
+    client = m.native_client()
+    rid = client.request("both", doc(n=1), {"deadline": 10000})
+    answer(wa, "a")
+    answer(wb, "b")
+    reply = client.recv(rid=rid, timeout=10)
+    assert reply.status == 200 and set(json.loads(reply.body)["opinions"]) == {"a", "b"}
+    assert reply.meta["service"] == "both"
+
+
+def test_stage_error_names_stage_and_returns_document_as_given(hearth):
+    """11: "an error at stage k ends the request with that stage named and the
+    document as it was" given to stage k; later stages never run."""
+    env = hearth()
+    m = env.mesh
+    wa, wb, wc = m.native_worker("a"), m.native_worker("b"), m.native_worker("c")
+    client = m.native_client()
+    rid = client.request("a,b,c", doc(text="x"), {"deadline": 10000})
+    answer(wa, "a")
+    job = wb.recv_job()
+    wb.reply(job, 500, b"", {"error": "model exploded"})
+    reply = client.recv(rid=rid, timeout=10)
+    assert reply.status == 500, reply
+    assert reply.meta["stage"] == 1
+    assert "stage 1 (b)" in reply.error and "model exploded" in reply.error
+    assert json.loads(reply.body) == json.loads(job.body)
+    assert "a" in json.loads(reply.body)["opinions"]
+    assert wc.recv_job(timeout=0.3) is None
+
+
+def test_bad_routes_and_unknown_stages(hearth):
+    """11: a route that does not parse gets 400; one naming an unknown service
+    gets 404 at once, naming the stage."""
+    env = hearth()
+    m = env.mesh
+    m.native_worker("a")
+    client = m.native_client()
+    for route in ["a,,a", "a,[a", "[a,a", "a,]", "a,mmi.service", ",a", "a,b c"]:
+        reply = client.call(route, doc(), {"deadline": 5000})
+        assert reply is not None and reply.status == 400, (route, reply)
+    reply = client.call("a,nosuch", doc(), {"deadline": 5000})
+    assert reply.status == 404 and "nosuch" in reply.error and "stage 1" in reply.error
+
+
+def test_one_deadline_covers_the_route_and_shrinks(hearth):
+    """11: "One deadline covers the whole route and shrinks at every hop";
+    past it the caller gets 504 naming the stage."""
+    env = hearth()
+    m = env.mesh
+    wa, wb = m.native_worker("a"), m.native_worker("b")
+    client = m.native_client()
+    started = time.monotonic()
+    rid = client.request("a,b", doc(), {"deadline": 1500})
+    ja = wa.recv_job()
+    m.idle(0.3)
+    d = json.loads(ja.body)
+    wa.reply(ja, 200, json.dumps(d).encode())
+    jb = wb.recv_job()
+    assert jb is not None
+    assert jb.meta["deadline"] <= ja.meta["deadline"] - 250, (ja.meta, jb.meta)
+    reply = client.recv(rid=rid, timeout=10)   # b never answers
+    assert reply.status == 504 and "stage 1" in reply.error, reply
+    assert time.monotonic() - started < 5
+
+
+def test_route_characters_refused_in_registrations(hearth):
+    """11: service names cannot contain ',' '[' ']' or spaces."""
+    env = hearth()
+    w = env.mesh.native_worker()
+    for name in ["a,b", "[a]", "a b"]:
+        answer_ = w.ready(name)
+        assert answer_ is not None and answer_[0] == 400, (name, answer_)
+
+
+def test_mdp_client_can_call_a_route(hearth):
+    """11: routes work for MDP clients too (success only: MDP has no error)."""
+    env = hearth()
+    m = env.mesh
+    wa, wb = m.native_worker("a"), m.native_worker("b")
+    client = m.mdp_client()
+    client.request("a,b", doc(k=1))
+    answer(wa, "a")
+    answer(wb, "b")
+    frames = client.recv(timeout=10)
+    assert frames is not None and frames[0] == b"a,b"
+    assert set(json.loads(frames[1])["opinions"]) == {"a", "b"}
