@@ -16,6 +16,7 @@
 #include "hb_job.h"
 #include "hb_service.h"
 #include "hb_worker.h"
+#include "hb_route.h"
 
 /*  Services with no worker are kept up to this many, so that made-up MDP
     service names cannot grow memory without bound.                         */
@@ -27,6 +28,7 @@ struct _hearth_broker_t {
     void *router;
     zhashx_t *workers;          /* hb_identity_t -> hb_worker_t *, owned    */
     zhashx_t *services;         /* name -> hb_service_t *, owned            */
+    zhashx_t *pipelines;        /* name -> route expression (char *), owned */
     size_t idle_services;       /* services with no workers                 */
     hb_jobs_t *jobs;            /* every live job, owned                    */
     size_t open_jobs;           /* accepted and not yet answered            */
@@ -79,6 +81,13 @@ void hb_dispatch (hearth_broker_t *self, hb_service_t *service);
     it from queue and worker and releases it.                                */
 void hb_fail (hearth_broker_t *self, hb_job_t *job, int status,
               const char *format, ...) __attribute__ ((format (printf, 4, 5)));
+/*  Answers job's client (native or MDP; an MDP client only on 200) with a
+    broker-made reply: status, error text or NULL, extra metadata added by
+    extend (may be NULL), and body (moved; NULL for an empty body).         */
+void hb_answer (hearth_broker_t *self, hb_job_t *job, int status,
+                const char *error,
+                void (*extend) (hearth_meta_writer_t *writer, void *arg),
+                void *arg, zmq_msg_t *body);
 /*  Answers the client of job with a worker's reply: status, the worker's
     metadata frame (may be NULL) and body frames [first, last) of msg, or
     no body if msg is NULL. Does not release the job.                        */
@@ -95,6 +104,9 @@ int hb_worker_attach (hearth_broker_t *self, hb_worker_t *worker,
 /*  The worker returned a job: credit back, job off its list.               */
 void hb_worker_job_done (hearth_broker_t *self, hb_worker_t *worker,
                          hb_job_t *job);
+/*  After a worker's REPLY: removes a draining worker that holds nothing
+    more, else dispatches its service's queue.                              */
+void hb_worker_replied (hearth_broker_t *self, hb_worker_t *worker);
 /*  Removes a worker: its jobs are resent (idempotent, first attempt) or
     answered 502; sends DISCONNECT if asked; destroys it.                    */
 void hb_worker_remove (hearth_broker_t *self, hb_worker_t *worker,
@@ -116,6 +128,17 @@ void hb_worker_message (hearth_broker_t *self, hearth_frames_t *msg,
     control characters, so it is a safe C string and safe to log. 0 or -1. */
 int hb_service_name (hearth_frames_t *msg, int frame,
                      char name[HEARTH_SERVICE_MAX + 1]);
+/*  True if a registered service (or pipeline) may have this name: not a
+    broker service, and none of the route characters ',' '[' ']' ' '.      */
+bool hb_service_name_ok (const char *name);
+/*  The route for a requested name: a pipeline's, or the name itself if it
+    is a route expression; NULL for a plain service.                         */
+const char *hb_route_for (hearth_broker_t *self, const char *name);
+/*  Starts a route for a job made from a client's request for name (a
+    pipeline, or the route itself). Answers it with 400 if the route does
+    not parse, or 404 naming a stage's unknown service.                       */
+void hb_submit_route (hearth_broker_t *self, hb_job_t *job, const char *name,
+                      const char *route);
 /*  The worker registered with this identity, or NULL.                      */
 hb_worker_t *hb_worker_lookup (hearth_broker_t *self, hearth_frames_t *msg);
 /*  Deadlines, heartbeats, linger: called from the loop.                     */

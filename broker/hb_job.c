@@ -191,6 +191,8 @@ hb_jobs_create (hb_jobs_t *self, int64_t deadline_at)
     job->request_id_len = 0;
     job->queue_handle = job->worker_handle = NULL;
     job->worker = NULL;
+    job->route = NULL;
+    job->route_index = 0;
     job->answered = false;
     job->more = NULL;
     job->more_count = 0;

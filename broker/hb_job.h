@@ -15,7 +15,11 @@
 typedef struct _hb_service_t hb_service_t;
 typedef struct _hb_worker_t hb_worker_t;
 
-typedef enum { HB_PROTO_NATIVE = 0, HB_PROTO_MDP = 1 } hb_proto_t;
+/*  Who is waiting for a job's answer: a native or MDP client, or a route
+    running in the broker (the job is then one stage of that route).        */
+typedef enum { HB_PROTO_NATIVE = 0, HB_PROTO_MDP = 1, HB_PROTO_ROUTE = 2 } hb_proto_t;
+
+typedef struct _hb_route_t hb_route_t;
 
 #define HB_IDENTITY_MAX 255
 
@@ -38,6 +42,8 @@ typedef struct _hb_job_t {
     bool answered;                      /* client already has its reply     */
     int attempt;                        /* 1, or 2 once resent              */
     hb_worker_t *worker;                /* holding it, or NULL              */
+    hb_route_t *route;                  /* its route: as parent or stage    */
+    int route_index;                    /* place in its stage's group       */
     void *queue_handle;                 /* in service queue, or NULL        */
     void *worker_handle;                /* in worker's job list, or NULL    */
     size_t heap_index;                  /* in the deadline heap, or SIZE_MAX*/

@@ -45,8 +45,10 @@ hb_mdp_client (hearth_broker_t *self, hearth_frames_t *msg)
         return;
     }
     /*  RFC 7: a request for a service with no worker yet waits for one.    */
-    hb_service_t *service = hb_service_lookup (self, name, HB_FIND_OR_QUEUE);
-    if (!service) {
+    const char *route = hb_route_for (self, name);
+    hb_service_t *service = route ? NULL
+                          : hb_service_lookup (self, name, HB_FIND_OR_QUEUE);
+    if (!route && !service) {
         hb_drop (self, msg, HB_FRAME (2), "too many services without workers");
         return;
     }
@@ -67,7 +69,10 @@ hb_mdp_client (hearth_broker_t *self, hearth_frames_t *msg)
         hb_drop (self, msg, HB_FRAME (2), "broker out of memory");
         return;
     }
-    hb_submit (self, job);
+    if (route)
+        hb_submit_route (self, job, name, route);
+    else
+        hb_submit (self, job);
 }
 
 static void
@@ -81,9 +86,10 @@ s_worker_ready (hearth_broker_t *self, hearth_frames_t *msg)
         hb_drop (self, msg, HB_FRAME (3), "malformed MDP READY");
         return;
     }
-    if (hb_is_reserved (name)) {
+    if (!hb_service_name_ok (name)) {
         /*  RFC 8: mmi. belongs to the broker; the worker is disconnected.  */
-        hearth_log_warn ("MDP worker tried to register reserved '%s'", name);
+        hearth_log_warn ("MDP worker tried to register reserved or route-like "
+                         "name '%s'", name);
         hb_worker_send_disconnect (self, &identity, HB_PROTO_MDP);
         return;
     }
@@ -119,7 +125,7 @@ s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg
         hb_relay_reply (self, job, HEARTH_STATUS_OK, NULL, msg, HB_FRAME (5));
     hb_worker_job_done (self, worker, job);
     hb_jobs_release (self->jobs, &job);
-    hb_dispatch (self, worker->service);
+    hb_worker_replied (self, worker);
 }
 
 void

@@ -90,8 +90,10 @@ s_client_request (hearth_broker_t *self, hearth_frames_t *msg)
         hb_discovery (self, msg, HB_PROTO_NATIVE, req.service, HB_FRAME (6));
         return;
     }
-    hb_service_t *service = hb_service_lookup (self, req.service, HB_FIND);
-    if (!service) {
+    const char *route = hb_route_for (self, req.service);
+    hb_service_t *service = route ? NULL
+                          : hb_service_lookup (self, req.service, HB_FIND);
+    if (!route && !service) {
         snprintf (error, sizeof error, "no such service '%s'", req.service);
         hb_reply_direct (self, msg, HEARTH_STATUS_NOT_FOUND, error, "", 0);
         return;
@@ -118,7 +120,10 @@ s_client_request (hearth_broker_t *self, hearth_frames_t *msg)
     job->idempotent = req.idempotent;
     zmq_msg_move (&job->meta, &msg->frame[HB_FRAME (5)]);
     zmq_msg_move (&job->body, &msg->frame[HB_FRAME (6)]);
-    hb_submit (self, job);
+    if (route)
+        hb_submit_route (self, job, req.service, route);
+    else
+        hb_submit (self, job);
 }
 
 void
@@ -261,6 +266,9 @@ s_worker_ready (hearth_broker_t *self, hearth_frames_t *msg)
         error = "service names starting with 'mmi.' or 'hearth.' are reserved";
     }
     else
+    if (!hb_service_name_ok (service_name))
+        error = "service names cannot contain ',', '[', ']' or spaces";
+    else
         error = s_parse_descriptor (hearth_frames_data (msg, HB_FRAME (4)),
                                     hearth_frames_size (msg, HB_FRAME (4)),
                                     service_name, &desc);
@@ -327,7 +335,7 @@ s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg
         hb_worker_job_done (self, worker, job);
         hb_jobs_release (self->jobs, &job);
     }
-    hb_dispatch (self, worker->service);
+    hb_worker_replied (self, worker);
 }
 
 void

@@ -6,6 +6,7 @@
 #include "hb_broker.h"
 
 #include <errno.h>
+#include "hearth/hearth.h"
 #include <stdarg.h>
 
 /*  Keys the broker sets in reply metadata; a worker's own are replaced.    */
@@ -36,6 +37,14 @@ hb_service_lookup (hearth_broker_t *self, const char *name, hb_lookup_t mode)
     service->empty_since = self->now;
     self->idle_services++;
     return service;
+}
+
+/*  The name a job's client asked for: its service, or its route.          */
+static const char *
+s_asked_for (hb_job_t *job)
+{
+    return job->service ? job->service->name
+         : job->route ? hb_route_text (job->route) : "(route)";
 }
 
 static void s_fail_native (hearth_broker_t *self, hb_job_t *job, int status,
@@ -72,8 +81,8 @@ s_send_client_reply (hearth_broker_t *self, hb_job_t *job, int status,
     }
     else {
         parts[count++] = HEARTH_PART_STR (HEARTH_MDPC_HEADER);
-        parts[count++] = HEARTH_PART_BYTES (job->service->name,
-                                            strlen (job->service->name));
+        parts[count++] = HEARTH_PART_BYTES (s_asked_for (job),
+                                            strlen (s_asked_for (job)));
         zmq_msg_close (meta);
     }
     for (int i = 0; i < body_count; i++)
@@ -82,7 +91,8 @@ s_send_client_reply (hearth_broker_t *self, hb_job_t *job, int status,
     self->stats.replies++;
     if (status != HEARTH_STATUS_OK) {
         self->stats.errors++;
-        job->service->errors++;
+        if (job->service)
+            job->service->errors++;
     }
     if (hb_send (self, parts, count)) {
         /*  The client went away or stopped reading: nobody to tell.        */
@@ -96,7 +106,9 @@ s_send_client_reply (hearth_broker_t *self, hb_job_t *job, int status,
     the keys the broker owns, then the broker's figures.                     */
 static int
 s_reply_meta (hearth_broker_t *self, hb_job_t *job, zmq_msg_t *worker_meta,
-              const char *error, zmq_msg_t *out)
+              const char *error,
+              void (*extend) (hearth_meta_writer_t *writer, void *arg),
+              void *arg, zmq_msg_t *out)
 {
     hearth_meta_writer_t *writer = &self->writer;
     hearth_meta_writer_reset (writer);
@@ -105,7 +117,9 @@ s_reply_meta (hearth_broker_t *self, hb_job_t *job, zmq_msg_t *worker_meta,
                           zmq_msg_size (worker_meta), s_reply_keys);
     if (error)
         hearth_meta_put_str (writer, HEARTH_META_ERROR, error);
-    hearth_meta_put_str (writer, HEARTH_META_SERVICE, job->service->name);
+    hearth_meta_put_str (writer, HEARTH_META_SERVICE, s_asked_for (job));
+    if (extend)
+        extend (writer, arg);
     int64_t started = job->dispatched_at ? job->dispatched_at : self->now;
     hearth_meta_put_uint (writer, HEARTH_META_QUEUE_MS,
                           (uint64_t) (started - job->received_at));
@@ -119,16 +133,72 @@ s_reply_meta (hearth_broker_t *self, hb_job_t *job, zmq_msg_t *worker_meta,
     return hearth_meta_writer_to_msg (writer, out);
 }
 
+/*  Joins frames [first, count) of msg into one frame in out (moved when
+    there is just one). Returns 0, or -1 out of memory.                     */
+static int
+s_join_frames (hearth_frames_t *msg, int first, zmq_msg_t *out)
+{
+    zmq_msg_init (out);
+    if (!msg || first >= msg->count)
+        return 0;
+    if (msg->count - first == 1)
+        return zmq_msg_move (out, &msg->frame[first]);
+    size_t total = 0;
+    for (int i = first; i < msg->count; i++)
+        total += hearth_frames_size (msg, i);
+    zmq_msg_close (out);
+    if (zmq_msg_init_size (out, total)) {
+        zmq_msg_init (out);
+        return -1;
+    }
+    uint8_t *cursor = zmq_msg_data (out);
+    for (int i = first; i < msg->count; i++) {
+        memcpy (cursor, hearth_frames_data (msg, i), hearth_frames_size (msg, i));
+        cursor += hearth_frames_size (msg, i);
+    }
+    return 0;
+}
+
+/*  A stage of a route answered: the route takes the outcome.              */
+static void
+s_relay_to_route (hearth_broker_t *self, hb_job_t *job, int status,
+                  zmq_msg_t *meta, hearth_frames_t *msg, int first)
+{
+    const char *error = NULL;
+    size_t error_len = 0;
+    hearth_meta_entry_t entry;
+    if (meta && hearth_meta_find (zmq_msg_data (meta), zmq_msg_size (meta),
+                                  HEARTH_META_ERROR, &entry) == 1)
+        hearth_meta_value_str (&entry, &error, &error_len);
+    if (!error && status != HEARTH_STATUS_OK) {
+        error = hearth_status_text (status);
+        error_len = strlen (error);
+    }
+    zmq_msg_t body;
+    if (s_join_frames (msg, first, &body)) {
+        status = HEARTH_STATUS_UNAVAILABLE;
+        error = "broker out of memory";
+        error_len = strlen (error);
+    }
+    s_answered (self, job);
+    hb_route_child_done (self, job, status, error, error_len, &body);
+    zmq_msg_close (&body);
+}
+
 void
 hb_relay_reply (hearth_broker_t *self, hb_job_t *job, int status,
                 zmq_msg_t *meta, hearth_frames_t *msg, int first)
 {
+    if (job->client_proto == HB_PROTO_ROUTE) {
+        s_relay_to_route (self, job, status, meta, msg, first);
+        return;
+    }
     if (job->client_proto == HB_PROTO_MDP && status != HEARTH_STATUS_OK) {
         /*  MDP has no error reply: the client will time out and retry.     */
         hearth_log_warn ("status %d from worker %s for an MDP client of '%s' "
                          "dropped: MDP/0.1 has no error reply", status,
                          job->worker ? job->worker->id_text : "?",
-                         job->service->name);
+                         s_asked_for (job));
         s_answered (self, job);
         self->stats.errors++;
         job->service->errors++;
@@ -136,35 +206,48 @@ hb_relay_reply (hearth_broker_t *self, hb_job_t *job, int status,
     }
     zmq_msg_t reply_meta;
     if (job->client_proto == HB_PROTO_MDP
-    ||  s_reply_meta (self, job, meta, NULL, &reply_meta))
+    ||  s_reply_meta (self, job, meta, NULL, NULL, NULL, &reply_meta))
         zmq_msg_init (&reply_meta);
     hearth_part_t body[HEARTH_FRAMES_MAX];
     int body_count = 0;
-    for (int i = first; msg && i < msg->count; i++)
-        body[body_count++] = HEARTH_PART_MSG (&msg->frame[i]);
+    zmq_msg_t joined;
+    if (job->client_proto == HB_PROTO_NATIVE) {
+        /*  A native reply has one body frame: an MDP worker's are joined.  */
+        if (s_join_frames (msg, first, &joined) == 0)
+            body[body_count++] = HEARTH_PART_MSG (&joined);
+    }
+    else
+        for (int i = first; msg && i < msg->count; i++)
+            body[body_count++] = HEARTH_PART_MSG (&msg->frame[i]);
     if (body_count == 0)
         body[body_count++] = HEARTH_PART_EMPTY;
-    else
-    if (body_count > 1 && job->client_proto == HB_PROTO_NATIVE) {
-        /*  A native reply has one body frame: join an MDP worker's frames. */
-        zmq_msg_t joined;
-        size_t total = 0;
-        for (int i = 0; i < body_count; i++)
-            total += zmq_msg_size (body[i].msg);
-        if (zmq_msg_init_size (&joined, total) == 0) {
-            uint8_t *out = zmq_msg_data (&joined);
-            for (int i = 0; i < body_count; i++) {
-                size_t size = zmq_msg_size (body[i].msg);
-                memcpy (out, zmq_msg_data (body[i].msg), size);
-                out += size;
-            }
-            zmq_msg_move (body[0].msg, &joined);
-        }
-        body_count = 1;
-    }
     /*  Moved frames are consumed by the send; hearth_frames_close later
         closes the (now empty) zmq_msg_t slots, which is harmless.          */
     s_send_client_reply (self, job, status, &reply_meta, body, body_count);
+}
+
+void
+hb_answer (hearth_broker_t *self, hb_job_t *job, int status, const char *error,
+           void (*extend) (hearth_meta_writer_t *writer, void *arg), void *arg,
+           zmq_msg_t *body)
+{
+    zmq_msg_t empty;
+    zmq_msg_init (&empty);
+    if (!body)
+        body = &empty;
+    if (job->client_proto == HB_PROTO_MDP && status != HEARTH_STATUS_OK) {
+        hearth_log_info ("MDP request for '%s' dropped: %s", s_asked_for (job),
+                         error ? error : hearth_status_text (status));
+        s_answered (self, job);
+        zmq_msg_close (body);
+        return;
+    }
+    zmq_msg_t meta;
+    if (job->client_proto == HB_PROTO_MDP
+    ||  s_reply_meta (self, job, NULL, error, extend, arg, &meta))
+        zmq_msg_init (&meta);
+    hearth_part_t part = HEARTH_PART_MSG (body);
+    s_send_client_reply (self, job, status, &meta, &part, 1);
 }
 
 static void
@@ -176,11 +259,7 @@ s_fail_native (hearth_broker_t *self, hb_job_t *job, int status,
     va_start (args, format);
     vsnprintf (error, sizeof error, format, args);
     va_end (args);
-    zmq_msg_t meta;
-    if (s_reply_meta (self, job, NULL, error, &meta))
-        zmq_msg_init (&meta);
-    hearth_part_t body = HEARTH_PART_EMPTY;
-    s_send_client_reply (self, job, status, &meta, &body, 1);
+    hb_answer (self, job, status, error, NULL, NULL, NULL);
 }
 
 /*  Takes a job off its queue and its worker, without returning credit.     */
@@ -202,15 +281,13 @@ hb_fail (hearth_broker_t *self, hb_job_t *job, int status, const char *format,
     va_start (args, format);
     vsnprintf (error, sizeof error, format, args);
     va_end (args);
-    if (!job->answered) {
-        if (job->client_proto == HB_PROTO_NATIVE)
-            s_fail_native (self, job, status, "%s", error);
-        else {
-            hearth_log_info ("MDP request for '%s' dropped: %s",
-                             job->service->name, error);
-            s_answered (self, job);
-        }
+    if (!job->answered && job->client_proto == HB_PROTO_ROUTE) {
+        s_answered (self, job);
+        hb_route_child_done (self, job, status, error, strlen (error), NULL);
     }
+    else
+    if (!job->answered)
+        hb_answer (self, job, status, error, NULL, NULL, NULL);
     s_detach (self, job);
     hb_jobs_release (self->jobs, &job);
 }
@@ -430,8 +507,17 @@ hb_worker_job_done (hearth_broker_t *self, hb_worker_t *worker, hb_job_t *job)
     job->worker_handle = NULL;
     job->worker = NULL;
     service->in_flight--;
-    if (!worker->ready_handle)
+    if (!worker->ready_handle && !worker->draining)
         worker->ready_handle = zlistx_add_end (service->ready, worker);
+}
+
+void
+hb_worker_replied (hearth_broker_t *self, hb_worker_t *worker)
+{
+    if (worker->draining && zlistx_size (worker->jobs) == 0)
+        hb_worker_remove (self, worker, "drained after DISCONNECT", false);
+    else
+        hb_dispatch (self, worker->service);
 }
 
 void
@@ -548,8 +634,62 @@ hb_worker_message (hearth_broker_t *self, hearth_frames_t *msg,
     if (command == HEARTH_WORKER_REPLY)
         reply (self, worker, msg);
     else
+    if (command == HEARTH_WORKER_DISCONNECT && proto == HB_PROTO_NATIVE
+    &&  zlistx_size (worker->jobs) > 0) {
+        /*  A worker stopping gracefully finishes what it holds: keep those
+            requests with it (silence still means death), send it no more.  */
+        worker->draining = true;
+        if (worker->ready_handle)
+            zlistx_delete (worker->service->ready, worker->ready_handle);
+        worker->ready_handle = NULL;
+        hearth_log_info ("worker %s of '%s' draining %zu request%s",
+                         worker->id_text, worker->service->name,
+                         zlistx_size (worker->jobs),
+                         zlistx_size (worker->jobs) == 1 ? "" : "s");
+    }
+    else
     if (command == HEARTH_WORKER_DISCONNECT)
         hb_worker_remove (self, worker, "disconnected", false);
+}
+
+bool
+hb_service_name_ok (const char *name)
+{
+    return !hb_is_reserved (name) && !strpbrk (name, ",[] ");
+}
+
+const char *
+hb_route_for (hearth_broker_t *self, const char *name)
+{
+    const char *route = zhashx_lookup (self->pipelines, name);
+    return route ? route : hb_route_is_expression (name) ? name : NULL;
+}
+
+void
+hb_submit_route (hearth_broker_t *self, hb_job_t *job, const char *name,
+                 const char *route)
+{
+    hb_route_spec_t spec;
+    char error[320];
+    self->open_jobs++;
+    self->stats.requests++;
+    int status = HEARTH_STATUS_BAD_REQUEST;
+    int rc = hb_route_parse (route, &spec, error, sizeof error);
+    /*  Every stage's service must exist now: fail fast, as for a service. */
+    for (int stage = 0; rc == 0 && stage < spec.stage_count; stage++)
+        for (int i = 0; rc == 0 && i < spec.size[stage]; i++)
+            if (!hb_service_lookup (self, spec.name[stage][i], HB_FIND)) {
+                snprintf (error, sizeof error, "stage %d: no such service '%s'",
+                          stage, spec.name[stage][i]);
+                status = HEARTH_STATUS_NOT_FOUND;
+                rc = -1;
+            }
+    if (rc) {
+        hb_answer (self, job, status, error, NULL, NULL, NULL);
+        hb_jobs_release (self->jobs, &job);
+        return;
+    }
+    hb_route_start (self, job, &spec, name);
 }
 
 int
@@ -586,6 +726,10 @@ hb_expire_deadlines (hearth_broker_t *self)
         hb_jobs_forget_deadline (self->jobs, job);
         self->stats.expired++;
         int64_t waited = self->now - job->received_at;
+        if (job->route && job->client_proto != HB_PROTO_ROUTE) {
+            hb_route_expire (self, job);
+            continue;
+        }
         if (!job->worker) {
             hb_fail (self, job, HEARTH_STATUS_TIMEOUT,
                      "deadline exceeded after %lld ms in the queue of '%s'",
@@ -594,13 +738,19 @@ hb_expire_deadlines (hearth_broker_t *self)
         }
         /*  At a worker: answer now; the job stays held (and its credit
             spent) until the worker replies or is removed.                   */
-        if (job->client_proto == HB_PROTO_NATIVE)
+        if (!job->answered && job->client_proto == HB_PROTO_ROUTE) {
+            const char *error = "deadline exceeded at the worker";
+            s_answered (self, job);
+            hb_route_child_done (self, job, HEARTH_STATUS_TIMEOUT, error,
+                                 strlen (error), NULL);
+        }
+        else
+        if (!job->answered)
             s_fail_native (self, job, HEARTH_STATUS_TIMEOUT,
                            "deadline exceeded after %lld ms, %lld of them at "
                            "worker %s", (long long) waited,
                            (long long) (self->now - job->dispatched_at),
                            job->worker->id_text);
-        s_answered (self, job);
     }
 }
 
@@ -699,9 +849,14 @@ static void
 s_fail_for_shutdown (hb_job_t *job, void *arg)
 {
     hearth_broker_t *self = arg;
-    if (!job->answered && job->client_proto == HB_PROTO_NATIVE)
-        s_fail_native (self, job, HEARTH_STATUS_UNAVAILABLE,
-                       "broker shutting down");
+    if (job->client_proto == HB_PROTO_ROUTE)
+        job->route = NULL;      /* freed with its parent, below or before  */
+    else
+    if (!job->answered)
+        hb_answer (self, job, HEARTH_STATUS_UNAVAILABLE, "broker shutting down",
+                   NULL, NULL, NULL);
+    if (job->route && job->client_proto != HB_PROTO_ROUTE)
+        hb_route_discard (&job->route);
     s_answered (self, job);
 }
 

@@ -24,6 +24,8 @@ struct _hb_worker_t {
     int64_t heard_at;           /* ms of its last message                   */
     char *version;              /* from its descriptor, or NULL             */
     bool idempotent;            /* from its descriptor                      */
+    bool draining;              /* sent DISCONNECT holding requests: gets
+                                   no more, removed once they are answered */
 };
 
 /*  A zhashx keyed by hb_identity_t (keys copied), values not owned.        */

@@ -88,14 +88,18 @@ hearth_broker_new (const hearth_broker_config_t *config)
     self->router = self->context ? zmq_socket (self->context, ZMQ_ROUTER) : NULL;
     self->workers = hb_worker_table_new ();
     self->services = zhashx_new ();
+    self->pipelines = zhashx_new ();
     self->jobs = hb_jobs_new ();
     hearth_meta_writer_init (&self->writer);
     if (!self->router || !self->workers || !self->services || !self->jobs
+    ||  !self->pipelines
     ||  s_router_setup (self)) {
         hearth_broker_destroy (&self);
         return NULL;
     }
     zhashx_set_destructor (self->services, s_service_free);
+    zhashx_set_destructor (self->pipelines, (zhashx_destructor_fn *) zstr_free);
+    zhashx_set_duplicator (self->pipelines, (zhashx_duplicator_fn *) strdup);
     self->now = hearth_clock_ms ();
     self->next_tick = self->now + self->config.heartbeat_ms;
     return self;
@@ -121,6 +125,7 @@ hearth_broker_destroy (hearth_broker_t **self_p)
     if (self->workers)
         s_worker_free (self);
     zhashx_destroy (&self->services);
+    zhashx_destroy (&self->pipelines);
     hb_jobs_destroy (&self->jobs);
     hearth_meta_writer_destroy (&self->writer);
     if (self->router)
@@ -143,6 +148,26 @@ hearth_broker_bind (hearth_broker_t *self, const char *endpoint, char *resolved,
             snprintf (resolved, size, "%s", endpoint);
     }
     return 0;
+}
+
+int
+hearth_broker_add_pipeline (hearth_broker_t *self, const char *name,
+                            const char *route, char *error, size_t size)
+{
+    hb_route_spec_t spec;
+    char reason[300];
+    if (!*name || strlen (name) > HEARTH_SERVICE_MAX || !hb_service_name_ok (name))
+        snprintf (error, size, "pipeline name '%s' is not a valid service name",
+                  name);
+    else
+    if (hb_route_parse (route, &spec, reason, sizeof reason))
+        snprintf (error, size, "pipeline '%s': %s", name, reason);
+    else
+    if (zhashx_insert (self->pipelines, name, (void *) route))
+        snprintf (error, size, "pipeline '%s' is defined twice", name);
+    else
+        return 0;
+    return -1;
 }
 
 void

@@ -42,6 +42,12 @@ void hearth_broker_destroy (hearth_broker_t **self_p);
 int hearth_broker_bind (hearth_broker_t *self, const char *endpoint,
                         char *resolved, size_t size);
 
+/*  Defines a pipeline: requests for name run route (e.g. "a,b,[c,d],e").
+    The services need not exist yet. Returns 0, or -1 with the reason in
+    error (bad name, bad route, duplicate).                                  */
+int hearth_broker_add_pipeline (hearth_broker_t *self, const char *name,
+                                const char *route, char *error, size_t size);
+
 /*  Serves until hearth_broker_stop, then drains for grace_ms, answers what
     is left with 503, disconnects the workers and returns 0. Returns -1 if
     the socket fails for good.                                               */

@@ -14,6 +14,7 @@
 #include "hearth_log.h"
 
 #define S_BINDS_MAX 16
+#define S_PIPELINES_MAX 256
 
 static hearth_broker_t *s_broker;
 
@@ -43,6 +44,8 @@ s_usage (FILE *out)
 "      --default-deadline MS deadline of requests that carry none (default %d)\n"
 "      --linger MS           keep a service with no workers this long (default %d)\n"
 "      --grace MS            drain time on SIGINT/SIGTERM (default %d)\n"
+"      --pipeline NAME=ROUTE requests for NAME run ROUTE, e.g. a,[b,c],d\n"
+"                            (repeatable)\n"
 "  -v, --verbose             log debug lines\n"
 "      --log-level LEVEL     error, warn, info or debug (default info, or $HEARTH_LOG)\n"
 "  -h, --help                this help\n"
@@ -74,7 +77,7 @@ s_number (const char *option, const char *text, long long min, long long max,
 }
 
 enum { OPT_HEARTBEAT = 256, OPT_LIVENESS, OPT_QUEUE_MAX, OPT_MAX_MESSAGE,
-       OPT_DEADLINE, OPT_LINGER, OPT_GRACE, OPT_LOG_LEVEL };
+       OPT_DEADLINE, OPT_LINGER, OPT_GRACE, OPT_LOG_LEVEL, OPT_PIPELINE };
 
 static const struct option s_options[] = {
     { "bind", required_argument, NULL, 'b' },
@@ -85,6 +88,7 @@ static const struct option s_options[] = {
     { "default-deadline", required_argument, NULL, OPT_DEADLINE },
     { "linger", required_argument, NULL, OPT_LINGER },
     { "grace", required_argument, NULL, OPT_GRACE },
+    { "pipeline", required_argument, NULL, OPT_PIPELINE },
     { "verbose", no_argument, NULL, 'v' },
     { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
     { "help", no_argument, NULL, 'h' },
@@ -117,18 +121,33 @@ s_numeric_option (int option, const char *arg, hearth_broker_config_t *config)
 }
 
 /*  Parses argv into config and binds. 0, or the exit status to use.       */
+typedef struct {
+    const char *binds[S_BINDS_MAX];
+    int bind_count;
+    const char *pipelines[S_PIPELINES_MAX];   /* "NAME=ROUTE" */
+    int pipeline_count;
+} s_args_t;
+
 static int
-s_parse (int argc, char **argv, hearth_broker_config_t *config,
-         const char **binds, int *bind_count)
+s_parse (int argc, char **argv, hearth_broker_config_t *config, s_args_t *args)
 {
     int option;
     while ((option = getopt_long (argc, argv, "b:vhV", s_options, NULL)) != -1) {
         if (option == 'b') {
-            if (*bind_count == S_BINDS_MAX) {
+            if (args->bind_count == S_BINDS_MAX) {
                 fprintf (stderr, "hearth-broker: at most %d --bind\n", S_BINDS_MAX);
                 return 2;
             }
-            binds[(*bind_count)++] = optarg;
+            args->binds[args->bind_count++] = optarg;
+        }
+        else
+        if (option == OPT_PIPELINE) {
+            if (args->pipeline_count == S_PIPELINES_MAX || !strchr (optarg, '=')) {
+                fprintf (stderr, "hearth-broker: --pipeline takes NAME=ROUTE "
+                         "(at most %d), not '%s'\n", S_PIPELINES_MAX, optarg);
+                return 2;
+            }
+            args->pipelines[args->pipeline_count++] = optarg;
         }
         else
         if (option == 'v')
@@ -178,21 +197,33 @@ main (int argc, char **argv)
     hearth_log_set_ident ("hearth-broker");
     hearth_broker_config_t config;
     hearth_broker_config_defaults (&config);
-    const char *binds[S_BINDS_MAX];
-    int bind_count = 0;
-    int rc = s_parse (argc, argv, &config, binds, &bind_count);
+    s_args_t args = { .bind_count = 0, .pipeline_count = 0 };
+    int rc = s_parse (argc, argv, &config, &args);
     if (rc)
         return rc;
-    if (bind_count == 0)
-        binds[bind_count++] = HEARTH_DEFAULT_ENDPOINT;
+    if (args.bind_count == 0)
+        args.binds[args.bind_count++] = HEARTH_DEFAULT_ENDPOINT;
 
     s_broker = hearth_broker_new (&config);
     if (!s_broker)
         return 1;
-    for (int i = 0; i < bind_count; i++) {
+    for (int i = 0; i < args.pipeline_count; i++) {
+        char name[HEARTH_SERVICE_MAX + 2], error[512];
+        const char *equals = strchr (args.pipelines[i], '=');
+        snprintf (name, sizeof name, "%.*s", (int) (equals - args.pipelines[i]),
+                  args.pipelines[i]);
+        if (hearth_broker_add_pipeline (s_broker, name, equals + 1, error,
+                                        sizeof error)) {
+            fprintf (stderr, "hearth-broker: %s\n", error);
+            hearth_broker_destroy (&s_broker);
+            return 2;
+        }
+    }
+    for (int i = 0; i < args.bind_count; i++) {
         char resolved[256];
-        if (hearth_broker_bind (s_broker, binds[i], resolved, sizeof resolved)) {
-            hearth_log_error ("cannot bind %s: %s", binds[i], strerror (errno));
+        const char *bind = args.binds[i];
+        if (hearth_broker_bind (s_broker, bind, resolved, sizeof resolved)) {
+            hearth_log_error ("cannot bind %s: %s", bind, strerror (errno));
             hearth_broker_destroy (&s_broker);
             return 1;
         }

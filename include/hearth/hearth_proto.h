@@ -89,6 +89,9 @@
 #define HEARTH_META_VERSION      "version"       /* str: worker's version      */
 #define HEARTH_META_QUEUE_MS     "queue_ms"      /* uint: time queued          */
 #define HEARTH_META_RUN_MS       "run_ms"        /* uint: time at the worker   */
+/*  Route replies, broker -> client.                                        */
+#define HEARTH_META_TRACE        "trace"         /* array: one map per stage call */
+#define HEARTH_META_STAGE        "stage"         /* uint: the stage that failed */
 
 /*  Descriptor keys (READY frame 4) and settings keys (REGISTERED frame 4). */
 #define HEARTH_DESC_SERVICE      "service"
