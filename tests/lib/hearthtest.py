@@ -198,7 +198,11 @@ class Broker(Process):
         self.options = [str(o) for o in options]
         argv = [binary("HEARTH_BROKER_BIN"), "--bind", endpoint] + self.options
         super().__init__(argv, name="hearth-broker")
-        self.endpoint = self.wait_line(self.LISTEN_RX, timeout=15).group(1)
+        try:
+            self.endpoint = self.wait_line(self.LISTEN_RX, timeout=15).group(1)
+        except BaseException:
+            self.kill()             # never leave a half-started broker behind
+            raise
         self.port = int(self.endpoint.rsplit(":", 1)[1])
 
     def option(self, name, default):

@@ -144,3 +144,41 @@ def test_request_too_large_413(hearth):
     worker.reply(job, 200, b"fine")
     assert client.recv(rid=rid).body == b"fine"
     assert client.call(P.HEARTH_SVC_PING, b"after").body == b"after"
+
+
+def test_client_gone_before_reply(env):
+    """3.1 / 4.3: a client that disconnects does not hurt anyone: the worker's
+    REPLY for it is dropped, the credit comes back, the next client is served."""
+    m = env.mesh
+    worker = m.native_worker("orphan")
+    gone = m.native_client()
+    gone.request("orphan", b"then I leave", {"deadline": 10000})
+    job = worker.recv_job()
+    assert job is not None
+    gone.close()
+    worker.reply(job, 200, b"nobody listens")
+    client = m.native_client()
+    rid = client.request("orphan", b"next")
+    job2 = worker.recv_job()
+    assert job2 is not None, "credit not returned after a reply to a gone client"
+    worker.reply(job2, 200, b"served")
+    assert client.recv(rid=rid).body == b"served"
+
+
+def test_duplicate_request_ids_two_replies(env):
+    """10: "two requests in flight with the same id get two replies with that
+    id"."""
+    m = env.mesh
+    worker = m.native_worker("dup", {"credit": 2})
+    client = m.native_client()
+    client.request("dup", b"a", rid=b"same")
+    client.request("dup", b"b", rid=b"same")
+    jobs = [worker.recv_job(), worker.recv_job()]
+    assert None not in jobs
+    assert jobs[0].job_id != jobs[1].job_id, "job ids must be the broker's, unique"
+    for job in jobs:
+        worker.reply(job, 200, job.body)
+    replies = [client.recv(), client.recv()]
+    assert None not in replies
+    assert sorted(r.body for r in replies) == [b"a", b"b"]
+    assert all(r.rid == b"same" for r in replies)

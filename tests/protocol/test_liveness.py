@@ -306,3 +306,40 @@ def test_hung_mdp_worker_removed(hearth):
     assert elapsed >= 0.55, "removed %.2f s after dispatch: before deadline + 3 heartbeats" % elapsed
     m.wait_mmi("mdp.hung", b"404")
     assert client.recv(timeout=0.1) is None, "MDP clients get no error reply"
+
+
+def test_killed_worker_noticed_within_one_heartbeat(env):
+    """4.4: "The broker also treats a worker as dead at once when a send to it
+    fails because its connection is gone ...: a killed worker is noticed within
+    one heartbeat, not three" (default heartbeat 1000 ms, liveness 3)."""
+    m = env.mesh
+    worker = m.native_worker("fragile")
+    client = m.native_client()
+    rid = client.request("fragile", b"x", {"deadline": 20000})
+    assert worker.recv_job() is not None
+    t0 = time.monotonic()
+    worker.close()
+    reply = client.recv(timeout=10, rid=rid)
+    elapsed = time.monotonic() - t0
+    assert reply is not None and reply.status == P.HEARTH_STATUS_WORKER_LOST, reply
+    assert elapsed < 2.0, "502 after %.2f s: not within one 1000 ms heartbeat" % elapsed
+
+
+def test_worker_disconnect_while_holding(fast):
+    """4.1 DISCONNECT W->B and 5.4: a worker that leaves holding a request:
+    "No request is ever silently lost" - 502 for a plain request, resend for an
+    idempotent one."""
+    m = fast.mesh
+    w1 = m.native_worker("leaver", {"credit": 2})
+    client = m.native_client()
+    plain = client.request("leaver", b"plain", {"deadline": 20000})
+    again = client.request("leaver", b"again", {"deadline": 20000, "idempotent": True})
+    assert w1.recv_job() is not None and w1.recv_job() is not None
+    w2 = m.native_worker("leaver")
+    w1.send(w1.frames_of("HEARTH_WORKER_DISCONNECT"))
+    reply = client.recv(timeout=5, rid=plain)
+    assert reply is not None and reply.status == P.HEARTH_STATUS_WORKER_LOST, reply
+    job = w2.recv_job()
+    assert job is not None and job.body == b"again" and job.meta["attempt"] == 2
+    w2.reply(job, 200, b"ok")
+    assert client.recv(rid=again).status == 200
