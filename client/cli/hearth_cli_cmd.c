@@ -4,6 +4,7 @@
 #include "hearth_cli_cmd.h"
 #include "hearth_cli_json.h"
 #include "hearth_cli_out.h"
+#include "hearth_cli_run.h"
 #include "hearth_clock.h"
 #include "hearth_log.h"
 #include "hearth/hearth.h"
@@ -14,6 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/*  The metadata key naming the failing stage of a route; defined here
+    until the shared header has it.                                          */
+#ifndef HEARTH_META_STAGE
+#   define HEARTH_META_STAGE "stage"
+#endif
 
 /*  A body read from stdin larger than this is refused before any broker
     would (its default max_message is 16 MiB).                               */
@@ -32,14 +39,19 @@ static int s_ping (const hearth_cli_opts_t *opts, int argc, char **argv);
 static const s_command_t s_commands[] = {
     { "call", s_call,
       "Usage: hearth [OPTIONS] call [--idempotent] [--meta] SERVICE [BODY|-]\n"
+      "       hearth [OPTIONS] call [--idempotent] [--meta] --route ROUTE [BODY|-]\n"
       "\n"
       "Sends BODY to SERVICE and prints the reply body to stdout (with a final\n"
       "newline if it lacks one). The body is read from stdin when BODY is '-',\n"
       "or when it is absent and stdin is not a terminal. Use '--' before a\n"
       "BODY that starts with '-'.\n"
       "\n"
+      "  --route ROUTE  send BODY through a route instead: stages separated by\n"
+      "                 commas, a parallel group in brackets ('a,[b,c],d'), or a\n"
+      "                 pipeline the broker was given; prints the final document\n"
       "  --idempotent   the broker may resend the request once if its worker dies\n"
-      "  --meta         print the reply metadata as one JSON line to stderr\n"
+      "  --meta         print the reply metadata as one JSON line to stderr (for\n"
+      "                 a route, its \"trace\" has one entry per stage call)\n"
       "  -h, --help     show this help\n"
       "\n"
       "Exit status: 0 on a 200 reply, else see 'hearth --help'.\n" },
@@ -61,17 +73,20 @@ static const s_command_t s_commands[] = {
       "  -h, --help     show this help\n"
       "\n"
       "Exit status: 0 when the broker answered, else see 'hearth --help'.\n" },
+    { "run", hearth_cli_run, hearth_cli_run_usage },
 };
 
 #define S_COMMANDS (sizeof s_commands / sizeof s_commands[0])
 
 /*  Flags a command may take; each command lists the ones it accepts.       */
-enum { S_OPT_HELP = 'h', S_OPT_JSON = 1000, S_OPT_META, S_OPT_IDEMPOTENT };
+enum { S_OPT_HELP = 'h', S_OPT_JSON = 1000, S_OPT_META, S_OPT_IDEMPOTENT,
+       S_OPT_ROUTE };
 
 typedef struct {
     bool json;
     bool meta;
     bool idempotent;
+    const char *route;          /* --route ROUTE (points into argv)          */
     int positional;             /* first non-option argument in argv        */
 } s_flags_t;
 
@@ -101,6 +116,13 @@ s_parse (const s_command_t *command, const struct option *options, int argc,
             case S_OPT_IDEMPOTENT:
                 flags->idempotent = true;
                 break;
+            case S_OPT_ROUTE:
+                flags->route = optarg;
+                break;
+            case ':':
+                hearth_cli_out_fail ("%s: option '%s' needs a value", who,
+                                     argv[optind - 1]);
+                return -1;
             default:
                 hearth_cli_args_unknown (who, argv);
                 return -1;
@@ -196,12 +218,27 @@ s_do_call (hearth_client_t *client, const hearth_cli_opts_t *opts,
     return rc;
 }
 
+/*  Prints why a call failed; a route's failure names its stage first, so
+    the stage survives even when a long route is cut short in the message. */
+static int
+s_call_error (const char *service, int error, const hearth_reply_t *reply)
+{
+    int64_t stage = reply ? hearth_reply_meta_uint (reply, HEARTH_META_STAGE)
+                          : -1;
+    if (stage < 0)
+        return hearth_cli_out_call_error (service, error, reply);
+    char label[HEARTH_SERVICE_MAX + 32];
+    snprintf (label, sizeof label, "stage %" PRId64 " of %s", stage, service);
+    return hearth_cli_out_call_error (label, error, reply);
+}
+
 static int
 s_call (const hearth_cli_opts_t *opts, int argc, char **argv)
 {
     static const struct option options[] = {
         { "idempotent", no_argument, NULL, S_OPT_IDEMPOTENT },
         { "meta",       no_argument, NULL, S_OPT_META },
+        { "route",      required_argument, NULL, S_OPT_ROUTE },
         { "help",       no_argument, NULL, S_OPT_HELP },
         { NULL, 0, NULL, 0 }
     };
@@ -209,20 +246,24 @@ s_call (const hearth_cli_opts_t *opts, int argc, char **argv)
     int rc = s_parse (&s_commands[0], options, argc, argv, &flags);
     if (rc)
         return rc > 0 ? HEARTH_EXIT_OK : HEARTH_EXIT_USAGE;
+    /*  A route travels in the service frame (PROTOCOL.md): only where the
+        name comes from differs.                                             */
+    int first = flags.route ? 0 : 1;
     int args = argc - flags.positional;
-    if (args < 1 || args > 2) {
+    if (args < first || args > first + 1) {
         hearth_cli_out_fail ("call: %s (try 'hearth call --help')",
-                             args < 1 ? "no SERVICE given" : "too many arguments");
+                             args < first ? "no SERVICE given" : "too many arguments");
         return HEARTH_EXIT_USAGE;
     }
-    const char *service = argv[flags.positional];
+    const char *service = flags.route ? flags.route : argv[flags.positional];
     size_t service_len = strlen (service);
     if (service_len == 0 || service_len > HEARTH_SERVICE_MAX) {
-        hearth_cli_out_fail ("call: SERVICE must be 1 to %d bytes",
+        hearth_cli_out_fail ("call: %s must be 1 to %d bytes",
+                             flags.route ? "ROUTE" : "SERVICE",
                              HEARTH_SERVICE_MAX);
         return HEARTH_EXIT_USAGE;
     }
-    const char *arg = args == 2 ? argv[flags.positional + 1] : NULL;
+    const char *arg = args == first + 1 ? argv[flags.positional + first] : NULL;
     char *input = NULL;
     const void *body = arg ? arg : "";
     size_t size = arg ? strlen (arg) : 0;
@@ -259,7 +300,7 @@ s_call (const hearth_cli_opts_t *opts, int argc, char **argv)
         }
     }
     else
-        code = hearth_cli_out_call_error (service, rc, reply);
+        code = s_call_error (service, rc, reply);
     hearth_reply_destroy (&reply);
     hearth_client_destroy (&client);
     return code;
