@@ -1,0 +1,591 @@
+/*  hw_slot - a child process and the worker that serves it.
+
+    Threads: the supervisor (this module's s_supervise) owns the child's
+    life; the worker's I/O thread runs hearth_worker_run; one handler thread
+    (concurrency 1) talks to the child. child_lock says who may touch the
+    child: the handler for a whole request, the supervisor to watch it idle
+    (trylock, so it never waits behind a request) and to swap it.
+*/
+#define _GNU_SOURCE
+#include "hw_slot.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "hearth/hearth.h"
+#include "hearth_clock.h"
+#include "hearth_log.h"
+#include "hearth_meta.h"
+#include "hw_child.h"
+
+#define S_WATCH_MS        100     /* idle child check and stop latency      */
+#define S_COLLECT_MS      500     /* after a death: exit status and stderr  */
+#define S_DRAIN_MS        4000    /* in-flight requests on stop, within the
+                                     worker library's own 5 s grace         */
+#define S_HOLD_MS         10000   /* longest wait for our DISCONNECT        */
+#define S_HEALTHY_MS      30000   /* a child up this long was not a crash   */
+#define S_BACKOFF_MIN_MS  250
+#define S_BACKOFF_MAX_MS  30000
+#define S_LOOP_CRASHES    5       /* this many restarts within S_LOOP_MS    */
+#define S_LOOP_MS         30000   /* is a crash loop, and is logged         */
+#define S_ERROR_MAX       (HW_CHILD_TAIL + 512)
+
+struct _hw_slot_t {
+    const hw_options_t *options;
+    int index;
+    atomic_bool *stop;          /* the host's: everything ends              */
+    atomic_bool *failed;        /* the host's: registration refused         */
+    atomic_bool abort;          /* in-flight exchanges give up now          */
+    hearth_worker_t *worker;
+    pthread_t thread;
+    bool thread_started;
+    pthread_t worker_thread;
+    int worker_result;
+
+    pthread_mutex_t child_lock;
+    hw_child_t *child;          /* guarded by child_lock                    */
+    bool served;                /* guarded by child_lock: child answered    */
+
+    pthread_mutex_t lock;       /* guards dead and worker_done              */
+    pthread_cond_t cond;
+    bool dead;                  /* the child must be replaced               */
+    bool worker_done;           /* hearth_worker_run returned               */
+
+    /*  Supervisor only.                                                    */
+    int64_t started_at;
+    int failures;               /* short-lived children in a row            */
+    int64_t restarts[S_LOOP_CRASHES];
+    int restarts_next;
+};
+
+/* ------------------------------------------------------------- helpers */
+
+static bool
+s_stopping (hw_slot_t *self)
+{
+    return atomic_load (self->stop);
+}
+
+static void
+s_nap (int ms)
+{
+    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    nanosleep (&ts, NULL);
+}
+
+static void
+s_mark_dead (hw_slot_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    self->dead = true;
+    pthread_cond_signal (&self->cond);
+    pthread_mutex_unlock (&self->lock);
+}
+
+static bool
+s_is_dead (hw_slot_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    bool dead = self->dead;
+    pthread_mutex_unlock (&self->lock);
+    return dead;
+}
+
+/*  The request's budget: --timeout, or less if the caller's deadline is
+    nearer (its answer would be thrown away after that anyway).             */
+static int64_t
+s_deadline (hw_slot_t *self, const hearth_request_t *request, int *budget_ms)
+{
+    int64_t budget = self->options->timeout_ms;
+    int64_t remaining = hearth_request_remaining_ms (request);
+    if (remaining >= 0 && remaining < budget)
+        budget = remaining;
+    *budget_ms = (int) budget;
+    return hearth_clock_ms () + budget;
+}
+
+static bool
+s_idempotent (hw_slot_t *self, const hearth_request_t *request)
+{
+    if (self->options->idempotent)
+        return true;
+    size_t size;
+    const void *meta = hearth_request_meta (request, &size);
+    hearth_meta_entry_t entry;
+    bool value = false;
+    return hearth_meta_find (meta, size, HEARTH_META_IDEMPOTENT, &entry) == 1
+        && hearth_meta_value_bool (&entry, &value) == 0 && value;
+}
+
+static int
+s_fail (hearth_response_t *response, int status, const char *error)
+{
+    hearth_response_set_error (response, error);
+    return status;
+}
+
+/*  Keeps the request until the worker has sent DISCONNECT, so the broker
+    takes it back: an idempotent request is then resent (to the restarted
+    child or a sibling), any other gets the broker's 502. What we return
+    afterwards is dropped by the broker.                                    */
+static int
+s_hold (hw_slot_t *self, hearth_response_t *response, const char *error)
+{
+    int64_t until = hearth_clock_ms () + S_HOLD_MS;
+    while (hearth_worker_registered (self->worker)
+       &&  hearth_clock_ms () < until)
+        s_nap (5);
+    return s_fail (response, HEARTH_STATUS_WORKER_LOST, error);
+}
+
+/* ----------------------------------------------------- warm children */
+
+/*  Describes why a request failed on a warm child, and tells it to go.
+    Returns the status for the caller.                                      */
+static int
+s_warm_failure (hw_slot_t *self, hw_child_t *child, hw_child_result_t rc,
+                int budget_ms, char *error, size_t size)
+{
+    char tail[HW_CHILD_TAIL + 1], how[96];
+    int pid = (int) hw_child_pid (child);
+    const char *service = self->options->service;
+    if (rc == HW_CHILD_DIED) {
+        hw_child_collect (child, S_COLLECT_MS);
+        snprintf (error, size, "%s: child pid %d %s during the request; "
+                  "stderr: %s", service, pid,
+                  hw_child_describe (child, how, sizeof how),
+                  hw_child_tail (child, tail, sizeof tail));
+        return HEARTH_STATUS_WORKER_LOST;
+    }
+    hw_child_terminate (child);
+    if (rc == HW_CHILD_TIMEOUT) {
+        snprintf (error, size, "%s: no reply from child pid %d within %d ms; "
+                  "it was killed and a fresh one is starting", service, pid,
+                  budget_ms);
+        return HEARTH_STATUS_TIMEOUT;
+    }
+    if (rc == HW_CHILD_GARBAGE) {
+        snprintf (error, size, "%s: child pid %d wrote garbage on stdout (an "
+                  "empty line, an invalid %s frame or output nobody asked "
+                  "for); stderr: %s", service, pid,
+                  hw_framing_name (self->options->framing),
+                  hw_child_tail (child, tail, sizeof tail));
+        return HEARTH_STATUS_WORKER_ERROR;
+    }
+    snprintf (error, size, "%s: hearth-worker is shutting down", service);
+    return HEARTH_STATUS_UNAVAILABLE;
+}
+
+static int
+s_handle_warm (hw_slot_t *self, const hearth_request_t *request,
+               hearth_response_t *response)
+{
+    size_t size;
+    const void *body = hearth_request_body (request, &size);
+    if (hw_framing_check (self->options->framing, body, size))
+        return s_fail (response, HEARTH_STATUS_BAD_REQUEST,
+                       "the body contains a newline, which line framing "
+                       "cannot carry: run hearth-worker with --framing length");
+    int budget_ms;
+    int64_t deadline_at = s_deadline (self, request, &budget_ms);
+    pthread_mutex_lock (&self->child_lock);
+    hw_child_t *child = self->child;
+    if (!child || s_is_dead (self)) {
+        /*  Only between a death and our DISCONNECT.                        */
+        pthread_mutex_unlock (&self->child_lock);
+        return s_hold (self, response, "the child is restarting");
+    }
+    void *reply;
+    size_t reply_size;
+    hw_child_result_t rc = hw_child_exchange (child, self->options->framing,
+                                              body, size,
+                                              HEARTH_DEFAULT_MAX_MESSAGE,
+                                              deadline_at, &self->abort,
+                                              &reply, &reply_size);
+    if (rc == HW_CHILD_OK) {
+        self->served = true;
+        pthread_mutex_unlock (&self->child_lock);
+        hearth_response_take_body (response, reply, reply_size);
+        return HEARTH_STATUS_OK;
+    }
+    char *error = malloc (S_ERROR_MAX);
+    if (!error) {
+        hw_child_terminate (child);
+        pthread_mutex_unlock (&self->child_lock);
+        s_mark_dead (self);
+        return s_fail (response, HEARTH_STATUS_WORKER_ERROR, "out of memory");
+    }
+    int status = s_warm_failure (self, child, rc, budget_ms, error,
+                                 S_ERROR_MAX);
+    pthread_mutex_unlock (&self->child_lock);
+    s_mark_dead (self);
+    hearth_log_warn ("%.*s", 400, error);
+    if (status == HEARTH_STATUS_WORKER_LOST
+    &&  s_idempotent (self, request) && hearth_request_attempt (request) < 2) {
+        /*  The broker resends it once we are gone: the second try runs on
+            the restarted child or a sibling.                               */
+        hearth_log_info ("%s: idempotent request handed back to the broker "
+                         "for one more try", self->options->service);
+        status = s_hold (self, response, error);
+    }
+    else
+        hearth_response_set_error (response, error);
+    free (error);
+    return status;
+}
+
+/* ------------------------------------------------ per-request children */
+
+static int
+s_handle_once (hw_slot_t *self, const hearth_request_t *request,
+               hearth_response_t *response)
+{
+    size_t size;
+    const void *body = hearth_request_body (request, &size);
+    int budget_ms;
+    int64_t deadline_at = s_deadline (self, request, &budget_ms);
+    int tries = s_idempotent (self, request) ? 2 : 1;
+    char error[S_ERROR_MAX], tail[HW_CHILD_TAIL + 1], how[96];
+    const char *service = self->options->service;
+    for (int attempt = 1; attempt <= tries; attempt++) {
+        hw_child_t *child = hw_child_spawn (self->options->argv, service);
+        if (!child)
+            return s_fail (response, HEARTH_STATUS_WORKER_LOST,
+                           "the command could not be started");
+        void *reply;
+        size_t reply_size;
+        hw_child_result_t rc = hw_child_run_once (child, body, size,
+                                                  HEARTH_DEFAULT_MAX_MESSAGE,
+                                                  deadline_at, &self->abort,
+                                                  &reply, &reply_size);
+        int pid = (int) hw_child_pid (child);
+        int status = HEARTH_STATUS_OK;
+        if (rc == HW_CHILD_OK && reply_size == 0) {
+            free (reply);
+            snprintf (error, sizeof error, "%s: child pid %d exited 0 "
+                      "without output; stderr: %s", service, pid,
+                      hw_child_tail (child, tail, sizeof tail));
+            status = HEARTH_STATUS_WORKER_ERROR;
+        }
+        else
+        if (rc == HW_CHILD_OK)
+            hearth_response_take_body (response, reply, reply_size);
+        else
+        if (rc == HW_CHILD_DIED) {
+            hw_child_collect (child, S_COLLECT_MS);
+            snprintf (error, sizeof error, "%s: child pid %d %s; stderr: %s",
+                      service, pid, hw_child_describe (child, how, sizeof how),
+                      hw_child_tail (child, tail, sizeof tail));
+            status = HEARTH_STATUS_WORKER_LOST;
+        }
+        else {
+            hw_child_t *probe = child;
+            status = s_warm_failure (self, probe, rc, budget_ms, error,
+                                     sizeof error);
+            if (rc == HW_CHILD_TIMEOUT)
+                snprintf (error, sizeof error, "%s: child pid %d gave no "
+                          "answer within %d ms and was killed", service, pid,
+                          budget_ms);
+        }
+        hw_child_destroy (&child);      /* kills what is left, reaps        */
+        if (status == HEARTH_STATUS_OK)
+            return status;
+        hearth_log_warn ("%.*s", 400, error);
+        if (status != HEARTH_STATUS_WORKER_LOST || attempt == tries)
+            return s_fail (response, status, error);
+        hearth_log_info ("%s: idempotent: running the request once more",
+                         service);
+    }
+    return s_fail (response, HEARTH_STATUS_WORKER_ERROR, "no attempt made");
+}
+
+static int
+s_handler (const hearth_request_t *request, hearth_response_t *response,
+           void *arg)
+{
+    hw_slot_t *self = arg;
+    return self->options->per_request
+         ? s_handle_once (self, request, response)
+         : s_handle_warm (self, request, response);
+}
+
+/* -------------------------------------------------------- supervision */
+
+static void *
+s_worker_main (void *arg)
+{
+    hw_slot_t *self = arg;
+    int rc = hearth_worker_run (self->worker);
+    pthread_mutex_lock (&self->lock);
+    self->worker_result = rc;
+    self->worker_done = true;
+    pthread_cond_signal (&self->cond);
+    pthread_mutex_unlock (&self->lock);
+    return NULL;
+}
+
+/*  Starts a child and waits for its ready line. Returns 0 when it is ready
+    (and installed as self->child), -1 if it failed to start.             */
+static int
+s_child_start (hw_slot_t *self)
+{
+    const hw_options_t *options = self->options;
+    self->started_at = hearth_clock_ms ();
+    hw_child_t *child = hw_child_spawn (options->argv, options->service);
+    if (!child)
+        return -1;
+    if (options->ready_line) {
+        hw_child_result_t rc = hw_child_wait_ready (
+            child, options->ready_line,
+            self->started_at + options->start_timeout_ms, self->stop);
+        char how[96];
+        int pid = (int) hw_child_pid (child);
+        if (rc == HW_CHILD_TIMEOUT)
+            hearth_log_warn ("[%s pid %d] no ready line \"%s\" within %d ms "
+                             "(--start-timeout): killing it", options->service,
+                             pid, options->ready_line,
+                             options->start_timeout_ms);
+        else
+        if (rc == HW_CHILD_DIED) {
+            hw_child_collect (child, S_COLLECT_MS);
+            hearth_log_warn ("[%s pid %d] %s before its ready line",
+                             options->service, pid,
+                             hw_child_describe (child, how, sizeof how));
+        }
+        if (rc != HW_CHILD_OK) {
+            hw_child_destroy (&child);
+            return -1;
+        }
+        hearth_log_info ("[%s pid %d] ready after %d ms", options->service,
+                         pid, (int) (hearth_clock_ms () - self->started_at));
+    }
+    pthread_mutex_lock (&self->child_lock);
+    self->child = child;
+    self->served = false;
+    pthread_mutex_unlock (&self->child_lock);
+    return 0;
+}
+
+/*  A child that exits, closes stdout or talks while no request is in hand
+    is found here, so it is replaced before a caller meets it.             */
+static void
+s_watch_idle (hw_slot_t *self)
+{
+    if (pthread_mutex_trylock (&self->child_lock))
+        return;                         /* a request is in hand            */
+    hw_child_t *child = self->child;
+    bool gone = child && !s_is_dead (self) && !hw_child_check (child);
+    if (gone) {
+        char how[96];
+        hw_child_collect (child, S_COLLECT_MS);
+        hearth_log_warn ("[%s pid %d] %s while idle (or wrote to stdout "
+                         "unasked): replacing it", self->options->service,
+                         (int) hw_child_pid (child),
+                         hw_child_describe (child, how, sizeof how));
+    }
+    pthread_mutex_unlock (&self->child_lock);
+    if (gone)
+        s_mark_dead (self);
+}
+
+/*  Stops the worker: in-flight requests get S_DRAIN_MS, then are aborted
+    (their child is killed) so the join is bounded.                         */
+static void
+s_worker_end (hw_slot_t *self)
+{
+    hearth_worker_stop (self->worker);
+    pthread_mutex_lock (&self->lock);
+    int64_t until = hearth_clock_ms () + S_DRAIN_MS;
+    while (!self->worker_done && hearth_clock_ms () < until) {
+        struct timespec ts;
+        clock_gettime (CLOCK_REALTIME, &ts);
+        ts.tv_nsec += S_WATCH_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait (&self->cond, &self->lock, &ts);
+    }
+    pthread_mutex_unlock (&self->lock);
+    atomic_store (&self->abort, true);
+    pthread_join (self->worker_thread, NULL);
+    atomic_store (&self->abort, false);
+}
+
+/*  Registers the worker and serves until the child must go, the host
+    stops, or the worker ends on its own (refused registration).           */
+static void
+s_serve (hw_slot_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    self->dead = false;
+    self->worker_done = false;
+    pthread_mutex_unlock (&self->lock);
+    if (pthread_create (&self->worker_thread, NULL, s_worker_main, self)) {
+        hearth_log_error ("%s: cannot start a worker thread",
+                          self->options->service);
+        return;
+    }
+    pthread_mutex_lock (&self->lock);
+    while (!self->dead && !self->worker_done && !s_stopping (self)) {
+        struct timespec ts;
+        clock_gettime (CLOCK_REALTIME, &ts);
+        ts.tv_nsec += S_WATCH_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait (&self->cond, &self->lock, &ts);
+        if (self->dead || self->worker_done || s_stopping (self))
+            break;
+        pthread_mutex_unlock (&self->lock);
+        s_watch_idle (self);
+        pthread_mutex_lock (&self->lock);
+    }
+    pthread_mutex_unlock (&self->lock);
+    s_worker_end (self);
+    if (self->worker_result != HEARTH_OK) {
+        hearth_log_error ("%s: worker ended: %s; hearth-worker stops",
+                          self->options->service,
+                          hearth_strerror (self->worker_result));
+        atomic_store (self->failed, true);
+        atomic_store (self->stop, true);
+    }
+}
+
+/*  Kills and reaps the child, and counts it toward the backoff.            */
+static void
+s_child_end (hw_slot_t *self)
+{
+    pthread_mutex_lock (&self->child_lock);
+    hw_child_t *child = self->child;
+    bool served = self->served;
+    self->child = NULL;
+    pthread_mutex_unlock (&self->child_lock);
+    if (child) {
+        char how[96];
+        hw_child_kill (child);
+        hearth_log_info ("[%s pid %d] %s", self->options->service,
+                         (int) hw_child_pid (child),
+                         hw_child_describe (child, how, sizeof how));
+        hw_child_destroy (&child);
+    }
+    int64_t now = hearth_clock_ms ();
+    if (served || now - self->started_at >= S_HEALTHY_MS)
+        self->failures = 0;
+    else
+        self->failures++;
+    self->restarts[self->restarts_next] = now;
+    self->restarts_next = (self->restarts_next + 1) % S_LOOP_CRASHES;
+}
+
+/*  Waits before the next start: at once after a child that served, then
+    doubling from S_BACKOFF_MIN_MS to S_BACKOFF_MAX_MS. Logs a crash loop.  */
+static void
+s_backoff (hw_slot_t *self)
+{
+    int delay = 0;
+    if (self->failures > 0) {
+        int shift = self->failures - 1 < 10 ? self->failures - 1 : 10;
+        delay = S_BACKOFF_MIN_MS << shift;
+        if (delay > S_BACKOFF_MAX_MS)
+            delay = S_BACKOFF_MAX_MS;
+    }
+    /*  The oldest of the last S_LOOP_CRASHES restarts (0: not that many). */
+    int64_t oldest = self->restarts[self->restarts_next];
+    if (oldest > 0 && hearth_clock_ms () - oldest < S_LOOP_MS)
+        hearth_log_error ("%s: crash loop: %d restarts within %d s; next try "
+                          "in %d ms", self->options->service, S_LOOP_CRASHES,
+                          S_LOOP_MS / 1000, delay);
+    int64_t until = hearth_clock_ms () + delay;
+    while (!s_stopping (self) && hearth_clock_ms () < until)
+        s_nap (S_WATCH_MS < until - hearth_clock_ms ()
+               ? S_WATCH_MS : (int) (until - hearth_clock_ms ()));
+}
+
+static void *
+s_supervise (void *arg)
+{
+    hw_slot_t *self = arg;
+    if (self->options->per_request) {
+        s_serve (self);
+        return NULL;
+    }
+    while (!s_stopping (self)) {
+        if (s_child_start (self) == 0)
+            s_serve (self);
+        s_child_end (self);
+        if (!s_stopping (self))
+            s_backoff (self);
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+hw_slot_t *
+hw_slot_new (const hw_options_t *options, int index, atomic_bool *stop,
+             atomic_bool *failed)
+{
+    hw_slot_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->options = options;
+    self->index = index;
+    self->stop = stop;
+    self->failed = failed;
+    atomic_init (&self->abort, false);
+    pthread_mutex_init (&self->child_lock, NULL);
+    pthread_mutex_init (&self->lock, NULL);
+    pthread_cond_init (&self->cond, NULL);
+    hearth_descriptor_t descriptor = {
+        .service = options->service,
+        .version = options->version,
+        .description = options->description,
+        .concurrency = 1,
+        .credit = 1,
+        .idempotent = options->idempotent,
+    };
+    self->worker = hearth_worker_new (options->endpoint, &descriptor,
+                                      s_handler, self);
+    if (!self->worker) {
+        hw_slot_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+int
+hw_slot_start (hw_slot_t *self)
+{
+    if (pthread_create (&self->thread, NULL, s_supervise, self))
+        return -1;
+    self->thread_started = true;
+    return 0;
+}
+
+bool
+hw_slot_serving (hw_slot_t *self)
+{
+    return hearth_worker_registered (self->worker);
+}
+
+void
+hw_slot_destroy (hw_slot_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    hw_slot_t *self = *self_p;
+    if (self->thread_started)
+        pthread_join (self->thread, NULL);
+    hearth_worker_destroy (&self->worker);
+    hw_child_destroy (&self->child);
+    pthread_cond_destroy (&self->cond);
+    pthread_mutex_destroy (&self->lock);
+    pthread_mutex_destroy (&self->child_lock);
+    free (self);
+    *self_p = NULL;
+}
