@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,6 +40,12 @@
 #define S_SHOWN_MAX      10
 #define S_TICK_MS        100     /* progress refresh and poll period        */
 #define S_ERROR_TEXT_MAX 1024
+/*  Exit code of a run stopped by SIGINT or SIGTERM (the shell's 128 + 2).  */
+#define S_EXIT_INTERRUPTED 130
+
+/*  Set by the first SIGINT/SIGTERM: stop reading, finish what is in flight.
+    A second signal ends the process at once.                                */
+static volatile sig_atomic_t s_interrupted;
 
 const char hearth_cli_run_usage[] =
     "Usage: hearth [OPTIONS] run [-j N] [--errors FILE] [--timeout MS]\n"
@@ -62,9 +69,12 @@ const char hearth_cli_run_usage[] =
     "A progress line (done/total, docs/s, ETA, errors) is shown on stderr when\n"
     "it is a terminal; a summary line is always printed at the end.\n"
     "\n"
+    "On SIGINT or SIGTERM it stops reading, finishes and writes the documents\n"
+    "in flight, prints the summary and exits 130; a second signal exits at once.\n"
+    "\n"
     "Exit status: 0 when every document succeeded; else the exit code of the\n"
     "most common failure (ties: the lowest code), as in 'hearth --help'; 1 on\n"
-    "an I/O error (stdin, stdout, the errors file).\n";
+    "an I/O error (stdin, stdout, the errors file); 130 when interrupted.\n";
 
 /*  One input line that holds a document, from reading to writing.          */
 typedef struct {
@@ -547,6 +557,24 @@ s_progress (s_run_t *self, bool force)
 }
 
 static void
+s_on_signal (int signum)
+{
+    (void) signum;
+    if (s_interrupted)
+        _exit (S_EXIT_INTERRUPTED);
+    s_interrupted = 1;
+}
+
+static void
+s_catch_signals (void)
+{
+    struct sigaction action = { .sa_handler = s_on_signal };
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+}
+
+static void
 s_summary (s_run_t *self)
 {
     double seconds = (double) (hearth_clock_ms () - self->start_ms) / 1000.0;
@@ -557,6 +585,10 @@ s_summary (s_run_t *self)
              PRIu64 " blank lines skipped, %.2f s, %.1f docs/s\n", docs,
              self->failed, self->skipped, seconds,
              seconds > 0 ? (double) docs / seconds : 0.0);
+    if (s_interrupted)
+        hearth_cli_out_fail ("run: interrupted: stopped after input line %"
+                             PRIu64 ", later lines were not read",
+                             self->line_no);
     if (!self->errors && self->failed > S_SHOWN_MAX)
         hearth_cli_out_fail ("run: %" PRIu64 " more failures not shown "
                              "(use --errors FILE)",
@@ -569,6 +601,8 @@ s_exit_code (const s_run_t *self)
 {
     if (self->io_failed)
         return HEARTH_EXIT_ERROR;
+    if (s_interrupted)
+        return S_EXIT_INTERRUPTED;
     int code = HEARTH_EXIT_OK;
     uint64_t most = 0;
     for (int i = 1; i <= HEARTH_EXIT_REFUSED; i++)
@@ -709,9 +743,11 @@ static void
 s_loop (s_run_t *self)
 {
     while (!self->io_failed) {
-        s_feed (self);
+        if (!s_interrupted)
+            s_feed (self);
         s_flush (self);
-        bool input_left = !hearth_cli_lines_done (self->lines);
+        bool input_left = !s_interrupted
+                       && !hearth_cli_lines_done (self->lines);
         if (!input_left && hearth_cli_reorder_open (self->window) == 0)
             break;
         s_wait (self, input_left && !hearth_cli_reorder_full (self->window));
@@ -731,6 +767,7 @@ hearth_cli_run (const hearth_cli_opts_t *opts, int argc, char **argv)
         hearth_log_debug ("run: %s at %s, %d in flight, timeout %d ms",
                           self.config.route, self.broker, self.config.jobs,
                           self.config.timeout_ms);
+        s_catch_signals ();
         s_loop (&self);
         s_progress (&self, true);
         s_summary (&self);

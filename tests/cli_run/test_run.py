@@ -4,6 +4,7 @@ hearth-broker and hearth-expert-sentiment (docs/cli.md, "run")."""
 import json
 import os
 import pty
+import re
 import select
 import signal
 import socket
@@ -137,6 +138,32 @@ def test_killed_worker_no_document_lost_or_duplicated(stack, tmp_path):
     # The kill must have cost the victim requests, or nothing was resent.
     held = stack.broker.wait_line(r"of 'sentiment' removed: .*\((\d+) requests? held\)", timeout=10)
     assert int(held.group(1)) > 0, held.group(0)
+
+
+def test_sigint_finishes_what_was_read(stack, tmp_path):
+    """SIGINT: no new line is read, the documents in flight are finished and
+    written, exit 130. Every line read has its output, nothing after it."""
+    stack.start_broker()
+    stack.start_expert("-n", "4", "--delay-ms", "100")
+    infile = write(tmp_path, "in.jsonl", docs(500))
+    outfile = tmp_path / "out.jsonl"
+    argv = [binary("HEARTH_CLI_BIN"), "-b", stack.endpoint, "run", "-j", "8", "sentiment"]
+    with open(infile, "rb") as fin, open(outfile, "wb") as fout:
+        p = subprocess.Popen(argv, stdin=fin, stdout=fout, stderr=subprocess.PIPE,
+                             start_new_session=True)
+        stack.calls.append(p)
+        wait_until(lambda: outfile.read_bytes().count(b"\n") >= 8, timeout=60,
+                   what="8 documents done")
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+    err = err.decode()
+    assert p.returncode == 130, err
+    m = re.search(r"stopped after input line (\d+)", err)
+    assert m, err
+    read = int(m.group(1))
+    assert read < 500, err
+    out = outfile.read_text().splitlines()
+    assert [json.loads(line)["i"] for line in out] == list(range(read)), err
 
 
 def test_unreachable_broker_fails_every_document(tmp_path):
