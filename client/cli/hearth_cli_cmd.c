@@ -5,6 +5,7 @@
 #include "hearth_cli_json.h"
 #include "hearth_cli_out.h"
 #include "hearth_cli_run.h"
+#include "hearth_cli_up.h"
 #include "hearth_clock.h"
 #include "hearth_log.h"
 #include "hearth/hearth.h"
@@ -74,6 +75,7 @@ static const s_command_t s_commands[] = {
       "\n"
       "Exit status: 0 when the broker answered, else see 'hearth --help'.\n" },
     { "run", hearth_cli_run, hearth_cli_run_usage },
+    { "up", hearth_cli_up, hearth_cli_up_usage },
 };
 
 #define S_COMMANDS (sizeof s_commands / sizeof s_commands[0])

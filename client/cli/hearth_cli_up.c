@@ -1,0 +1,1031 @@
+/*  hearth_cli_up - `hearth up`: a whole mesh from one mesh.yml.
+
+    Child 0 is the broker; then, per service, one `hearth-worker` (command
+    services: it keeps the N processes warm itself), or `processes` copies
+    of `python3 -m hearth serve` (module) or of the service's own program
+    (worker). Programs are found next to our own executable, in the build
+    tree's layout, then on PATH, so one rule serves a build tree and an
+    installation alike.
+*/
+#define _GNU_SOURCE                 /* vasprintf                            */
+#include "hearth_cli_up.h"
+#include "hearth_cli_out.h"
+#include "hearth_supervisor.h"
+#include "hearth_config.h"
+#include "hearth_clock.h"
+#include "hearth_log.h"
+#include "hearth_meta.h"
+#include "hearth/hearth.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#ifndef HEARTH_SOURCE_DIR
+#   define HEARTH_SOURCE_DIR ""
+#endif
+#ifndef HEARTH_DATA_DIR
+#   define HEARTH_DATA_DIR ""
+#endif
+
+/*  The mesh `hearth up` runs without -c: the example experts. Relative
+    paths resolve in the examples directory (see s_examples_dir); a service
+    whose files are not there is left out, with its pipelines.              */
+static const char s_default_mesh[] =
+    "# The default mesh of `hearth up`: the example experts.\n"
+    "broker:\n"
+    "  bind: [" HEARTH_DEFAULT_ENDPOINT "]\n"
+    "services:\n"
+    "  sentiment:\n"
+    "    worker: [hearth-expert-sentiment, --service, sentiment]\n"
+    "  wordcount:\n"
+    "    command: [/usr/bin/python3, wordcount.py]\n"
+    "    processes: 2\n"
+    "    idempotent: true\n"
+    "    description: words and characters of doc.text (a stdin/stdout script)\n"
+    "  slowstart:\n"
+    "    command: [/usr/bin/python3, slowstart.py, --load-seconds, \"3\"]\n"
+    "    ready_line: READY\n"
+    "    description: wordcount after a 3 s model load\n"
+    "  keywords:\n"
+    "    module: py_expert:keywords\n"
+    "    concurrency: 2\n"
+    "pipelines:\n"
+    "  opinions: wordcount,[sentiment,keywords]\n";
+
+const char hearth_cli_up_usage[] =
+    "Usage: hearth up [-c MESH.yml] [--check] [--print-default]\n"
+    "\n"
+    "Starts the broker and every service's workers of MESH.yml as one\n"
+    "supervised tree, waits until every service has its workers, prints a\n"
+    "status table and 'ready' on stderr, restarts whatever dies (with\n"
+    "backoff; crash loops are reported), and on Ctrl-C or SIGTERM stops the\n"
+    "workers, then the broker (which drains), and exits 0.\n"
+    "Without -c it runs the embedded default mesh of the example experts\n"
+    "(sentiment, wordcount, slowstart, keywords, pipeline 'opinions').\n"
+    "\n"
+    "  -c, --config FILE  the mesh to run (schemas/CONFIG.md)\n"
+    "      --check        load and check the mesh, print a summary, exit\n"
+    "      --print-default  print the embedded default mesh and exit\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Programs (hearth-broker, hearth-worker, and commands named without a\n"
+    "'/') are looked up next to this executable, in the build tree, then on\n"
+    "PATH; $HEARTH_BROKER_BIN and $HEARTH_WORKER_BIN override. Module\n"
+    "services run $HEARTH_PYTHON (default /usr/bin/python3) -m hearth serve,\n"
+    "with PYTHONPATH holding their directory and the hearth package\n"
+    "($HEARTH_PYTHONPATH, else client/python of the source tree).\n"
+    "\n"
+    "Exit status: 0 after a clean stop, 1 if the mesh cannot start, 2 on a\n"
+    "usage error.\n";
+
+#define S_POLL_MS       100     /* supervision tick                         */
+#define S_READY_POLL_MS 250     /* between readiness checks                 */
+#define S_CALL_MS       1000    /* one hearth.services / hearth.ping call   */
+#define S_BROKER_START_MS 10000 /* for the broker to answer hearth.ping     */
+#define S_WORKER_STOP_MS 10000  /* workers finish in-flight requests        */
+#define S_WAIT_NOTE_MS  10000   /* between "still waiting for" notes        */
+
+static volatile sig_atomic_t s_stopping;
+
+static void
+s_on_signal (int signum)
+{
+    (void) signum;
+    s_stopping = 1;
+}
+
+/* ------------------------------------------------------ string vectors */
+
+/*  A growing NULL-terminated list of malloc'd strings; the first failure
+    sticks, so callers check once at the end.                               */
+typedef struct {
+    char **items;
+    size_t count, max;
+    bool failed;
+} s_strv_t;
+
+static void
+s_strv_take (s_strv_t *self, char *text)
+{
+    if (!text || self->failed) {
+        self->failed = true;
+        free (text);
+        return;
+    }
+    if (self->count + 1 >= self->max) {
+        size_t max = self->max ? self->max * 2 : 16;
+        char **bigger = realloc (self->items, max * sizeof *bigger);
+        if (!bigger) {
+            self->failed = true;
+            free (text);
+            return;
+        }
+        self->items = bigger;
+        self->max = max;
+    }
+    self->items[self->count++] = text;
+    self->items[self->count] = NULL;
+}
+
+static void
+s_strv_add (s_strv_t *self, const char *text)
+{
+    s_strv_take (self, strdup (text));
+}
+
+static void
+s_strv_vaddf (s_strv_t *self, const char *format, va_list args)
+{
+    char *text = NULL;
+    if (vasprintf (&text, format, args) < 0)
+        text = NULL;
+    s_strv_take (self, text);
+}
+
+static void
+s_strv_addf (s_strv_t *self, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static void
+s_strv_addf (s_strv_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    s_strv_vaddf (self, format, args);
+    va_end (args);
+}
+
+/*  Adds an option and its value as two arguments, which every getopt and
+    argparse parser reads alike.                                             */
+static void
+s_strv_option (s_strv_t *self, const char *option, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static void
+s_strv_option (s_strv_t *self, const char *option, const char *format, ...)
+{
+    s_strv_add (self, option);
+    va_list args;
+    va_start (args, format);
+    s_strv_vaddf (self, format, args);
+    va_end (args);
+}
+
+static void
+s_strv_free (s_strv_t *self)
+{
+    for (size_t i = 0; i < self->count; i++)
+        free (self->items[i]);
+    free (self->items);
+    memset (self, 0, sizeof *self);
+}
+
+/* ---------------------------------------------------------------- state */
+
+typedef struct {
+    hearth_config_t *config;
+    bool embedded;                  /* the default mesh: drop what is
+                                       missing instead of failing            */
+    char base_dir[PATH_MAX];        /* relative directories resolve here    */
+    char exe_dir[PATH_MAX];
+    char python_path[PATH_MAX];     /* the hearth package's parent, or ""   */
+    char bind0[320];                /* first bind, wildcard port resolved    */
+    char endpoint[320];             /* where we and the workers connect     */
+    bool *enabled;                  /* per service                          */
+    int *expected;                  /* workers each service must have       */
+    hearth_supervisor_t *supervisor;
+    hearth_client_t *client;
+} s_up_t;
+
+static bool
+s_is_file (const char *path)
+{
+    struct stat info;
+    return stat (path, &info) == 0 && S_ISREG (info.st_mode);
+}
+
+static bool
+s_is_dir (const char *path)
+{
+    struct stat info;
+    return stat (path, &info) == 0 && S_ISDIR (info.st_mode);
+}
+
+/*  Joins dir and name (name as is when absolute). 0, or -1 if too long.   */
+static int
+s_join (const char *dir, const char *name, char *out, size_t size)
+{
+    size_t dir_len = name[0] == '/' ? 0 : strlen (dir);
+    size_t name_len = strlen (name);
+    if (dir_len + 1 + name_len + 1 > size)
+        return -1;
+    if (dir_len) {
+        memcpy (out, dir, dir_len);
+        out[dir_len++] = '/';
+    }
+    memcpy (out + dir_len, name, name_len + 1);
+    return 0;
+}
+
+/*  Finds a program: a name with '/' relative to directory; else among
+    Hearth's binaries (next to us, then the build tree), then on PATH.      */
+static int
+s_find_program (const s_up_t *self, const char *name, const char *directory,
+                char *out, size_t size)
+{
+    if (strchr (name, '/')) {
+        if (s_join (directory, name, out, size) == 0 && access (out, X_OK) == 0)
+            return 0;
+        return -1;
+    }
+    const char *override = NULL;
+    if (strcmp (name, "hearth-broker") == 0)
+        override = getenv ("HEARTH_BROKER_BIN");
+    if (strcmp (name, "hearth-worker") == 0)
+        override = getenv ("HEARTH_WORKER_BIN");
+    if (override && *override && access (override, X_OK) == 0)
+        return snprintf (out, size, "%s", override) < (int) size ? 0 : -1;
+    /*  In a build tree `hearth` is client/cli/hearth and the others sit
+        in broker/, workers/host/ and workers/examples/ two levels up.     */
+    static const char *layouts[] = { ".", "../../broker", "../../workers/host",
+                                     "../../workers/examples" };
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
+        if (snprintf (out, size, "%s/%s/%s", self->exe_dir, layouts[i], name)
+                < (int) size
+        &&  s_is_file (out) && access (out, X_OK) == 0)
+            return 0;
+    const char *path = getenv ("PATH");
+    char *copy = strdup (path ? path : "/usr/local/bin:/usr/bin:/bin");
+    char *saveptr = NULL;
+    int rc = -1;
+    for (char *dir = copy ? strtok_r (copy, ":", &saveptr) : NULL;
+         dir && rc; dir = strtok_r (NULL, ":", &saveptr))
+        if (snprintf (out, size, "%s/%s", *dir ? dir : ".", name) < (int) size
+        &&  s_is_file (out) && access (out, X_OK) == 0)
+            rc = 0;
+    free (copy);
+    return rc;
+}
+
+/*  The examples directory the default mesh runs in: $HEARTH_EXAMPLES_DIR,
+    else the source tree's workers/examples, else the installed copy.       */
+static int
+s_examples_dir (char *out, size_t size)
+{
+    const char *candidates[] = { getenv ("HEARTH_EXAMPLES_DIR"),
+                                 HEARTH_SOURCE_DIR "/workers/examples",
+                                 HEARTH_DATA_DIR "/hearth/examples" };
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+        if (candidates[i] && *candidates[i] && s_is_dir (candidates[i]))
+            return snprintf (out, size, "%s", candidates[i]) < (int) size
+                   ? 0 : -1;
+    return -1;
+}
+
+static void
+s_python_path (s_up_t *self)
+{
+    const char *candidates[] = { getenv ("HEARTH_PYTHONPATH"),
+                                 HEARTH_SOURCE_DIR "/client/python" };
+    self->python_path[0] = 0;
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        char init[PATH_MAX];
+        if (candidates[i] && *candidates[i]
+        &&  snprintf (init, sizeof init, "%s/hearth/__init__.py",
+                      candidates[i]) < (int) sizeof init
+        &&  s_is_file (init)) {
+            snprintf (self->python_path, sizeof self->python_path, "%s",
+                      candidates[i]);
+            return;
+        }
+    }
+}
+
+static int
+s_service_dir (const s_up_t *self, const hearth_config_service_t *service,
+               char *out, size_t size)
+{
+    if (!service->directory)
+        return snprintf (out, size, "%s", self->base_dir) < (int) size ? 0 : -1;
+    return s_join (self->base_dir, service->directory, out, size);
+}
+
+/*  Whether a service can start here; why not in why.                      */
+static bool
+s_available (const s_up_t *self, const hearth_config_service_t *service,
+             char *why, size_t size)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    if (s_service_dir (self, service, dir, sizeof dir) || !s_is_dir (dir)) {
+        snprintf (why, size, "directory '%s' not found", dir);
+        return false;
+    }
+    const hearth_config_argv_t *argv = service->kind == HEARTH_SERVICE_WORKER
+                                     ? &service->worker : &service->command;
+    if (service->kind == HEARTH_SERVICE_MODULE) {
+        if (!self->embedded)
+            return true;            /* may be installed: python decides     */
+        /*  "pkg.mod:function" lives in pkg/mod.py.                         */
+        char module[PATH_MAX];
+        snprintf (module, sizeof module, "%.*s",
+                  (int) strcspn (service->module, ":"), service->module);
+        for (char *dot = strchr (module, '.'); dot; dot = strchr (dot, '.'))
+            *dot = '/';
+        strncat (module, ".py", sizeof module - strlen (module) - 1);
+        s_join (dir, module, path, sizeof path);
+        if (!s_is_file (path) || !self->python_path[0]) {
+            snprintf (why, size, "%s", !s_is_file (path)
+                      ? "its module is not in the examples directory"
+                      : "the hearth Python package is not found "
+                        "(set HEARTH_PYTHONPATH)");
+            return false;
+        }
+        return true;
+    }
+    if (s_find_program (self, argv->argv[0], dir, path, sizeof path)) {
+        snprintf (why, size, "program '%s' not found", argv->argv[0]);
+        return false;
+    }
+    /*  A script argument that is missing would only show as a crash loop. */
+    for (size_t i = 1; i < argv->count; i++) {
+        size_t len = strlen (argv->argv[i]);
+        if (len > 3 && strcmp (argv->argv[i] + len - 3, ".py") == 0
+        &&  (s_join (dir, argv->argv[i], path, sizeof path)
+             || !s_is_file (path))) {
+            snprintf (why, size, "script '%s' not found in %s",
+                      argv->argv[i], dir);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ endpoint */
+
+/*  A free TCP port on host, chosen by the kernel; 0 if none.              */
+static int
+s_free_port (const char *host)
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    if (inet_pton (AF_INET, host, &addr.sin_addr) != 1)
+        addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    socklen_t len = sizeof addr;
+    int port = 0;
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
+    &&  getsockname (fd, (struct sockaddr *) &addr, &len) == 0)
+        port = ntohs (addr.sin_port);
+    if (fd >= 0)
+        close (fd);
+    return port;
+}
+
+/*  From the first bind: the endpoint to bind (a port of * replaced by a
+    free one, so restarts of the broker keep it) and the one to connect.   */
+static int
+s_endpoints (s_up_t *self)
+{
+    const char *bind = self->config->broker.bind.argv[0];
+    snprintf (self->bind0, sizeof self->bind0, "%s", bind);
+    snprintf (self->endpoint, sizeof self->endpoint, "%s", bind);
+    if (strncmp (bind, "tcp://", 6) != 0)
+        return strncmp (bind, "ipc://", 6) == 0 ? 0 : -1;
+    const char *colon = strrchr (bind + 6, ':');
+    if (!colon)
+        return -1;
+    char host[256];
+    snprintf (host, sizeof host, "%.*s", (int) (colon - bind - 6), bind + 6);
+    const char *port = colon + 1;
+    bool wildcard = strcmp (host, "*") == 0 || strcmp (host, "0.0.0.0") == 0;
+    char chosen[16];
+    if (strcmp (port, "*") == 0 || strcmp (port, "0") == 0) {
+        int number = s_free_port (wildcard ? "0.0.0.0" : host);
+        if (!number)
+            return -1;
+        snprintf (chosen, sizeof chosen, "%d", number);
+        port = chosen;
+        snprintf (self->bind0, sizeof self->bind0, "tcp://%s:%s", host, port);
+    }
+    snprintf (self->endpoint, sizeof self->endpoint, "tcp://%s:%s",
+              wildcard ? "127.0.0.1" : host, port);
+    return 0;
+}
+
+/* ------------------------------------------------------------ children */
+
+/*  Our environment with HEARTH_BROKER set, and PYTHONPATH led by the
+    given directories (either may be NULL).                                  */
+static void
+s_environment (const s_up_t *self, const char *python_dir, s_strv_t *env)
+{
+    for (char **var = environ; *var; var++)
+        if (strncmp (*var, "HEARTH_BROKER=", 14) != 0
+        &&  (!python_dir || strncmp (*var, "PYTHONPATH=", 11) != 0))
+            s_strv_add (env, *var);
+    s_strv_addf (env, "HEARTH_BROKER=%s", self->endpoint);
+    if (python_dir) {
+        const char *old = getenv ("PYTHONPATH");
+        s_strv_addf (env, "PYTHONPATH=%s%s%s%s%s", python_dir,
+                     self->python_path[0] ? ":" : "", self->python_path,
+                     old && *old ? ":" : "", old && *old ? old : "");
+    }
+}
+
+static int
+s_add_child (s_up_t *self, const char *name, s_strv_t *argv, const char *dir,
+             s_strv_t *env)
+{
+    if (argv->failed || env->failed)
+        return -1;
+    return hearth_supervisor_add (self->supervisor, name, argv->items[0],
+                                  argv->items, dir, env->items);
+}
+
+static int
+s_add_broker (s_up_t *self, const char *program)
+{
+    const hearth_config_broker_t *broker = &self->config->broker;
+    s_strv_t argv = { 0 }, env = { 0 };
+    s_strv_add (&argv, program);
+    s_strv_option (&argv, "--bind", "%s", self->bind0);
+    for (size_t i = 1; i < broker->bind.count; i++)
+        s_strv_option (&argv, "--bind", "%s", broker->bind.argv[i]);
+    s_strv_option (&argv, "--heartbeat", "%d", broker->heartbeat_ms);
+    s_strv_option (&argv, "--liveness", "%d", broker->liveness);
+    s_strv_option (&argv, "--queue-max", "%d", broker->queue_max);
+    s_strv_option (&argv, "--max-message", "%lld", broker->max_message);
+    s_strv_option (&argv, "--default-deadline", "%d",
+                   broker->default_deadline_ms);
+    s_strv_option (&argv, "--linger", "%d", broker->linger_ms);
+    s_strv_option (&argv, "--grace", "%d", broker->grace_ms);
+    for (size_t i = 0; i < self->config->pipeline_count; i++) {
+        const hearth_config_pipeline_t *pipeline = &self->config->pipelines[i];
+        if (*pipeline->route)       /* emptied: left out of the mesh        */
+            s_strv_option (&argv, "--pipeline", "%s=%s", pipeline->name,
+                           pipeline->route);
+    }
+    if (hearth_log_level () >= HEARTH_LOG_DEBUG)
+        s_strv_add (&argv, "--verbose");
+    s_environment (self, NULL, &env);
+    int index = s_add_child (self, "broker", &argv, NULL, &env);
+    s_strv_free (&argv);
+    s_strv_free (&env);
+    return index;
+}
+
+/*  hearth-worker's command line for a command service.                    */
+static void
+s_worker_host_argv (const s_up_t *self, const hearth_config_service_t *service,
+                    const char *program, s_strv_t *argv)
+{
+    s_strv_add (argv, program);
+    s_strv_option (argv, "-s", "%s", service->name);
+    s_strv_option (argv, "-b", "%s", self->endpoint);
+    s_strv_option (argv, "-n", "%d", service->processes);
+    s_strv_option (argv, "--timeout", "%d", service->timeout_ms);
+    s_strv_option (argv, "--start-timeout", "%d", service->start_timeout_ms);
+    if (service->ready_line)
+        s_strv_option (argv, "--ready-line", "%s", service->ready_line);
+    s_strv_option (argv, "--framing", "%s",
+                   service->framing == HEARTH_FRAMING_LENGTH ? "length"
+                                                              : "line");
+    if (service->per_request)
+        s_strv_add (argv, "--per-request");
+    if (service->idempotent)
+        s_strv_add (argv, "--idempotent");
+    if (service->version)
+        s_strv_option (argv, "--version-string", "%s", service->version);
+    if (service->description)
+        s_strv_option (argv, "--description", "%s", service->description);
+    s_strv_add (argv, "--");
+    for (size_t i = 0; i < service->command.count; i++)
+        s_strv_add (argv, service->command.argv[i]);
+}
+
+/*  `python3 -m hearth serve` for a module service.                        */
+static void
+s_python_argv (const s_up_t *self, const hearth_config_service_t *service,
+               s_strv_t *argv)
+{
+    const char *python = getenv ("HEARTH_PYTHON");
+    s_strv_add (argv, python && *python ? python : "/usr/bin/python3");
+    s_strv_add (argv, "-m");
+    s_strv_add (argv, "hearth");
+    s_strv_add (argv, "serve");
+    s_strv_add (argv, service->module);
+    s_strv_option (argv, "-s", "%s", service->name);
+    s_strv_option (argv, "-b", "%s", self->endpoint);
+    s_strv_option (argv, "-n", "%d", service->concurrency);
+    if (service->idempotent)
+        s_strv_add (argv, "--idempotent");
+    if (service->version)
+        s_strv_option (argv, "--version-string", "%s", service->version);
+    if (service->description)
+        s_strv_option (argv, "--description", "%s", service->description);
+}
+
+/*  Adds the children of service i. 0, or -1 (reason printed).            */
+static int
+s_add_service (s_up_t *self, size_t i, const char *worker_host)
+{
+    const hearth_config_service_t *service = &self->config->services[i];
+    char dir[PATH_MAX], program[PATH_MAX];
+    s_service_dir (self, service, dir, sizeof dir);
+    s_strv_t argv = { 0 }, env = { 0 };
+    int copies = service->processes;
+    self->expected[i] = service->processes;
+    if (service->kind == HEARTH_SERVICE_COMMAND) {
+        s_worker_host_argv (self, service, worker_host, &argv);
+        copies = 1;
+        /*  hearth-worker registers one worker per warm child.              */
+        self->expected[i] = service->per_request ? 1 : service->processes;
+    }
+    else
+    if (service->kind == HEARTH_SERVICE_MODULE)
+        s_python_argv (self, service, &argv);
+    else {
+        s_find_program (self, service->worker.argv[0], dir, program,
+                        sizeof program);
+        s_strv_add (&argv, program);
+        for (size_t k = 1; k < service->worker.count; k++)
+            s_strv_add (&argv, service->worker.argv[k]);
+    }
+    s_environment (self, service->kind == HEARTH_SERVICE_MODULE ? dir : NULL,
+                   &env);
+    if (service->kind == HEARTH_SERVICE_MODULE && argv.count
+    &&  s_find_program (self, argv.items[0], dir, program, sizeof program)
+             == 0) {
+        free (argv.items[0]);
+        argv.items[0] = strdup (program);
+        argv.failed |= argv.items[0] == NULL;
+    }
+    int rc = 0;
+    for (int k = 0; k < copies && rc == 0; k++) {
+        char name[HEARTH_SERVICE_MAX + 16];
+        snprintf (name, sizeof name, copies > 1 ? "%s#%d" : "%s",
+                  service->name, k + 1);
+        rc = s_add_child (self, name, &argv, dir, &env) < 0 ? -1 : 0;
+    }
+    s_strv_free (&argv);
+    s_strv_free (&env);
+    if (rc)
+        hearth_cli_out_fail ("up: out of memory");
+    return rc;
+}
+
+/* ----------------------------------------------------------- readiness */
+
+/*  Asks the broker about one service: its worker count and version.
+    Returns 0, or -1 if the broker did not answer.                          */
+static int
+s_service_state (s_up_t *self, const char *name, int *workers, char *version,
+                 size_t size)
+{
+    hearth_reply_t *reply = NULL;
+    *workers = 0;
+    version[0] = 0;
+    int rc = hearth_client_call (self->client, HEARTH_SVC_SERVICES, name,
+                                 strlen (name), S_CALL_MS, 0, &reply);
+    if (rc == HEARTH_ENOSERVICE || (reply && hearth_reply_status (reply)
+                                             == HEARTH_STATUS_NOT_FOUND)) {
+        hearth_reply_destroy (&reply);
+        return 0;                   /* not registered yet                   */
+    }
+    size_t body_size;
+    const uint8_t *body = reply ? hearth_reply_body (reply, &body_size) : NULL;
+    /*  The answer is an array holding one map: 0x91 is its header.         */
+    hearth_meta_entry_t entry, inner;
+    uint64_t count;
+    if (rc != HEARTH_OK || body_size < 1 || body[0] != 0x91) {
+        hearth_reply_destroy (&reply);
+        return -1;
+    }
+    if (hearth_meta_find (body + 1, body_size - 1, "workers", &entry) == 1
+    &&  hearth_meta_value_uint (&entry, &count) == 0)
+        *workers = count > INT_MAX ? INT_MAX : (int) count;
+    const char *text;
+    size_t len;
+    if (hearth_meta_find (body + 1, body_size - 1, "descriptor", &entry) == 1
+    &&  hearth_meta_find (entry.value, entry.value_size, HEARTH_DESC_VERSION,
+                          &inner) == 1
+    &&  hearth_meta_value_str (&inner, &text, &len) == 0)
+        hearth_cli_out_printable (text, len, version, size);
+    hearth_reply_destroy (&reply);
+    return 0;
+}
+
+/*  The command a service runs, as the user wrote it, for the table.       */
+static void
+s_command_text (const hearth_config_service_t *service, char *out, size_t size)
+{
+    const hearth_config_argv_t *argv = service->kind == HEARTH_SERVICE_WORKER
+                                     ? &service->worker : &service->command;
+    if (service->kind == HEARTH_SERVICE_MODULE) {
+        snprintf (out, size, "python3 -m hearth serve %s", service->module);
+        return;
+    }
+    size_t used = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < argv->count && used < size; i++)
+        used += (size_t) snprintf (out + used, size - used, "%s%s",
+                                   i ? " " : "", argv->argv[i]);
+}
+
+/*  True when every enabled service has its workers; with print, writes
+    the status table to stderr.                                              */
+static bool
+s_check_ready (s_up_t *self, bool print, char *waiting, size_t size)
+{
+    bool ready = true;
+    size_t used = 0;
+    waiting[0] = 0;
+    if (print)
+        fprintf (stderr, "%-20s %-9s %-12s %s\n", "SERVICE", "WORKERS",
+                 "VERSION", "COMMAND");
+    for (size_t i = 0; i < self->config->service_count; i++) {
+        if (!self->enabled[i])
+            continue;
+        const hearth_config_service_t *service = &self->config->services[i];
+        int workers;
+        char version[64], command[512];
+        if (s_service_state (self, service->name, &workers, version,
+                             sizeof version))
+            return false;
+        if (workers < self->expected[i]) {
+            ready = false;
+            if (used < size)
+                used += (size_t) snprintf (waiting + used, size - used,
+                                           "%s%s (%d/%d)", used ? ", " : "",
+                                           service->name, workers,
+                                           self->expected[i]);
+        }
+        if (print) {
+            s_command_text (service, command, sizeof command);
+            char count[32];
+            snprintf (count, sizeof count, "%d/%d", workers, self->expected[i]);
+            fprintf (stderr, "%-20s %-9s %-12s %s\n", service->name, count,
+                     *version ? version : "-", command);
+        }
+    }
+    return ready;
+}
+
+static void
+s_print_ready (s_up_t *self)
+{
+    char waiting[512];
+    fprintf (stderr, "hearth up: mesh %s, broker at %s (pid %d)\n",
+             self->config->source, self->endpoint,
+             (int) hearth_supervisor_pid (self->supervisor, 0));
+    s_check_ready (self, true, waiting, sizeof waiting);
+    for (size_t i = 0; i < self->config->pipeline_count; i++)
+        if (*self->config->pipelines[i].route)
+            fprintf (stderr, "pipeline %s = %s\n",
+                     self->config->pipelines[i].name,
+                     self->config->pipelines[i].route);
+    fprintf (stderr, "ready\n");
+    fflush (stderr);
+}
+
+/*  Sleeps ms while supervising; returns early when asked to stop.         */
+static void
+s_supervise (s_up_t *self, int ms)
+{
+    int64_t until = hearth_clock_ms () + ms;
+    while (!s_stopping) {
+        hearth_supervisor_tick (self->supervisor);
+        int64_t left = until - hearth_clock_ms ();
+        if (left <= 0)
+            break;
+        struct timespec ts = { 0, (long) (left < S_POLL_MS ? left : S_POLL_MS)
+                                  * 1000000L };
+        nanosleep (&ts, NULL);
+    }
+}
+
+/*  Waits until the broker answers hearth.ping. 0, or -1 if it died or
+    stayed silent (reason printed).                                          */
+static int
+s_wait_broker (s_up_t *self)
+{
+    int64_t deadline = hearth_clock_ms () + S_BROKER_START_MS;
+    while (!s_stopping && hearth_clock_ms () < deadline) {
+        hearth_reply_t *reply = NULL;
+        int rc = hearth_client_call (self->client, HEARTH_SVC_PING, "up", 2,
+                                     S_READY_POLL_MS, 0, &reply);
+        hearth_reply_destroy (&reply);
+        if (rc == HEARTH_OK)
+            return 0;
+        hearth_supervisor_tick (self->supervisor);
+        if (hearth_supervisor_pid (self->supervisor, 0) == 0) {
+            hearth_cli_out_fail ("up: the broker did not start (see its "
+                                 "messages above)");
+            return -1;
+        }
+        s_supervise (self, S_POLL_MS);
+    }
+    if (!s_stopping)
+        hearth_cli_out_fail ("up: the broker at %s did not answer within %d "
+                             "ms", self->endpoint, S_BROKER_START_MS);
+    return s_stopping ? 0 : -1;
+}
+
+/*  Supervises until told to stop, announcing readiness once.              */
+static void
+s_run (s_up_t *self)
+{
+    bool announced = false;
+    int64_t next_note = hearth_clock_ms () + S_WAIT_NOTE_MS;
+    while (!s_stopping) {
+        if (!announced) {
+            char waiting[512];
+            if (s_check_ready (self, false, waiting, sizeof waiting)) {
+                s_print_ready (self);
+                announced = true;
+            }
+            else
+            if (hearth_clock_ms () >= next_note) {
+                hearth_log_info ("still waiting for workers: %s",
+                                 *waiting ? waiting : "the broker");
+                next_note = hearth_clock_ms () + S_WAIT_NOTE_MS;
+            }
+        }
+        s_supervise (self, announced ? S_POLL_MS : S_READY_POLL_MS);
+    }
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int
+s_load (s_up_t *self, const char *path)
+{
+    char error[1024];
+    if (path) {
+        self->config = hearth_config_load (path, error, sizeof error);
+        char copy[PATH_MAX];
+        snprintf (copy, sizeof copy, "%s", path);
+        if (!realpath (dirname (copy), self->base_dir))
+            snprintf (self->base_dir, sizeof self->base_dir, ".");
+    }
+    else {
+        self->embedded = true;
+        self->config = hearth_config_load_string (s_default_mesh,
+                                                  "(default mesh)", error,
+                                                  sizeof error);
+        if (s_examples_dir (self->base_dir, sizeof self->base_dir))
+            snprintf (self->base_dir, sizeof self->base_dir, ".");
+    }
+    if (!self->config) {
+        fprintf (stderr, "hearth: %s\n", error);
+        return -1;
+    }
+    size_t count = self->config->service_count;
+    self->enabled = calloc (count, sizeof (bool));
+    self->expected = calloc (count, sizeof (int));
+    if (!self->enabled || !self->expected) {
+        hearth_cli_out_fail ("up: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/*  Decides which services run. In the default mesh a service whose files
+    are missing is left out (with the pipelines naming it); in a given mesh
+    that is an error.                                                        */
+static int
+s_select (s_up_t *self)
+{
+    int enabled = 0;
+    for (size_t i = 0; i < self->config->service_count; i++) {
+        const hearth_config_service_t *service = &self->config->services[i];
+        char why[PATH_MAX + 64];
+        self->enabled[i] = s_available (self, service, why, sizeof why);
+        if (self->enabled[i])
+            enabled++;
+        else
+        if (self->embedded)
+            hearth_log_warn ("default mesh: leaving out %s: %s",
+                             service->name, why);
+        else {
+            hearth_cli_out_fail ("up: %s:%d: service '%s': %s",
+                                 self->config->source, service->line,
+                                 service->name, why);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < self->config->pipeline_count; i++) {
+        hearth_config_pipeline_t *pipeline = &self->config->pipelines[i];
+        for (size_t k = 0; k < self->config->service_count; k++)
+            if (!self->enabled[k]) {
+                /*  Marking the route bad keeps it off the broker's line.  */
+                const char *name = self->config->services[k].name;
+                char *hit = strstr (pipeline->route, name);
+                size_t len = strlen (name);
+                if (hit && (hit == pipeline->route || strchr (",[ ", hit[-1]))
+                &&  (!hit[len] || strchr (",] ", hit[len]))) {
+                    hearth_log_warn ("default mesh: leaving out pipeline %s",
+                                     pipeline->name);
+                    pipeline->route[0] = 0;
+                    break;
+                }
+            }
+    }
+    if (enabled == 0) {
+        hearth_cli_out_fail ("up: no service can start");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_build (s_up_t *self)
+{
+    char broker[PATH_MAX], host[PATH_MAX] = "";
+    if (s_find_program (self, "hearth-broker", self->base_dir, broker,
+                        sizeof broker)) {
+        hearth_cli_out_fail ("up: hearth-broker not found next to %s, in the "
+                             "build tree or on PATH", self->exe_dir);
+        return -1;
+    }
+    for (size_t i = 0; i < self->config->service_count; i++)
+        if (self->enabled[i]
+        &&  self->config->services[i].kind == HEARTH_SERVICE_COMMAND
+        &&  !*host
+        &&  s_find_program (self, "hearth-worker", self->base_dir, host,
+                            sizeof host)) {
+            hearth_cli_out_fail ("up: hearth-worker (needed by service '%s') "
+                                 "not found", self->config->services[i].name);
+            return -1;
+        }
+    if (s_endpoints (self)) {
+        hearth_cli_out_fail ("up: cannot use '%s' (the first bind must be "
+                             "tcp://HOST:PORT or ipc://PATH)",
+                             self->config->broker.bind.argv[0]);
+        return -1;
+    }
+    self->supervisor = hearth_supervisor_new ();
+    if (!self->supervisor || s_add_broker (self, broker) != 0) {
+        hearth_cli_out_fail ("up: out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < self->config->service_count; i++)
+        if (self->enabled[i] && s_add_service (self, i, host))
+            return -1;
+    self->client = hearth_client_new (self->endpoint);
+    if (!self->client) {
+        hearth_cli_out_fail ("up: invalid endpoint '%s'", self->endpoint);
+        return -1;
+    }
+    hearth_client_set_name (self->client, "hearth-up", HEARTH_VERSION_STRING);
+    hearth_client_set_connect_timeout (self->client, S_READY_POLL_MS);
+    return 0;
+}
+
+/*  Workers first, so none is left serving a draining broker; then the
+    broker, given its grace to drain.                                       */
+static void
+s_stop (s_up_t *self)
+{
+    if (!self->supervisor)
+        return;
+    int size = hearth_supervisor_size (self->supervisor);
+    hearth_log_info ("stopping %d worker process%s, then the broker",
+                     size - 1, size == 2 ? "" : "es");
+    hearth_supervisor_stop (self->supervisor, 1, size - 1, S_WORKER_STOP_MS);
+    hearth_supervisor_stop (self->supervisor, 0, 1,
+                            self->config->broker.grace_ms + 5000);
+    hearth_log_info ("stopped");
+}
+
+static void
+s_destroy (s_up_t *self)
+{
+    hearth_client_destroy (&self->client);
+    hearth_supervisor_destroy (&self->supervisor, 1000);
+    hearth_config_destroy (&self->config);
+    free (self->enabled);
+    free (self->expected);
+}
+
+static void
+s_print_summary (const s_up_t *self)
+{
+    const hearth_config_t *config = self->config;
+    printf ("%s: ok: broker at %s, %zu service%s, %zu pipeline%s\n",
+            config->source, config->broker.bind.argv[0], config->service_count,
+            config->service_count == 1 ? "" : "s", config->pipeline_count,
+            config->pipeline_count == 1 ? "" : "s");
+    for (size_t i = 0; i < config->service_count; i++) {
+        char command[512];
+        s_command_text (&config->services[i], command, sizeof command);
+        printf ("  service %s: %s\n", config->services[i].name, command);
+    }
+    for (size_t i = 0; i < config->pipeline_count; i++)
+        printf ("  pipeline %s = %s\n", config->pipelines[i].name,
+                config->pipelines[i].route);
+}
+
+/*  Parses up's options. Returns -1 on a usage error, 1 when done (help,
+    print-default), else 0.                                                  */
+static int
+s_parse (int argc, char **argv, const char **path, bool *check)
+{
+    enum { OPT_CHECK = 1000, OPT_PRINT_DEFAULT };
+    static const struct option options[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "check", no_argument, NULL, OPT_CHECK },
+        { "print-default", no_argument, NULL, OPT_PRINT_DEFAULT },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    opterr = 0;
+    optind = 0;
+    int c;
+    while ((c = getopt_long (argc, argv, ":c:h", options, NULL)) != -1) {
+        if (c == 'c')
+            *path = optarg;
+        else
+        if (c == OPT_CHECK)
+            *check = true;
+        else
+        if (c == OPT_PRINT_DEFAULT) {
+            fputs (s_default_mesh, stdout);
+            return 1;
+        }
+        else
+        if (c == 'h') {
+            fputs (hearth_cli_up_usage, stdout);
+            return 1;
+        }
+        else {
+            hearth_cli_args_unknown ("hearth up", argv);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        hearth_cli_out_fail ("up: unexpected argument (try 'hearth up "
+                             "--help')");
+        return -1;
+    }
+    return 0;
+}
+
+int
+hearth_cli_up (const hearth_cli_opts_t *opts, int argc, char **argv)
+{
+    (void) opts;                    /* the mesh says where the broker is    */
+    const char *path = NULL;
+    bool check = false;
+    int rc = s_parse (argc, argv, &path, &check);
+    if (rc)
+        return rc > 0 ? HEARTH_EXIT_OK : HEARTH_EXIT_USAGE;
+    s_up_t self;
+    memset (&self, 0, sizeof self);
+    char exe[PATH_MAX];
+    ssize_t len = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+    exe[len > 0 ? len : 0] = 0;
+    snprintf (self.exe_dir, sizeof self.exe_dir, "%s",
+              len > 0 ? dirname (exe) : ".");
+    s_python_path (&self);
+    if (s_load (&self, path)) {
+        s_destroy (&self);
+        return HEARTH_EXIT_ERROR;
+    }
+    if (check) {
+        s_print_summary (&self);
+        s_destroy (&self);
+        return HEARTH_EXIT_OK;
+    }
+    struct sigaction action = { .sa_handler = s_on_signal };
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    int code = HEARTH_EXIT_ERROR;
+    if (s_select (&self) == 0 && s_build (&self) == 0
+    &&  hearth_supervisor_start (self.supervisor, 0) == 0
+    &&  s_wait_broker (&self) == 0) {
+        for (int i = 1; i < hearth_supervisor_size (self.supervisor); i++)
+            hearth_supervisor_start (self.supervisor, i);
+        s_run (&self);
+        code = HEARTH_EXIT_OK;
+    }
+    s_stop (&self);
+    s_destroy (&self);
+    return code;
+}
