@@ -3,7 +3,7 @@
 
 import time
 
-from hearthtest import P
+from hearthtest import P, unpack
 
 
 def collect_jobs(worker, want, timeout=5.0):
@@ -182,3 +182,30 @@ def test_duplicate_request_ids_two_replies(env):
     assert None not in replies
     assert sorted(r.body for r in replies) == [b"a", b"b"]
     assert all(r.rid == b"same" for r in replies)
+
+
+def test_services_without_workers_bounded(env):
+    """5.1: "At most 4096 services may be without workers at once: an MDP
+    request that would create one more is dropped and logged, so made-up
+    service names cannot grow memory without bound"."""
+    m = env.mesh
+    flood = m.raw()
+    for i in range(4200):
+        flood.send([b"", P.HEARTH_MDPC_HEADER, b"made.up.%d" % i, b"x"])
+    # a ping on the same connection is read after all of them
+    flood.send([b"", P.HEARTH_CLIENT_HEADER, P.cmd("HEARTH_CLIENT_REQUEST"), b"after", P.HEARTH_SVC_PING,
+                b"", b""])
+    assert flood.recv_raw(timeout=20) is not None, "no answer after the flood"
+    native = m.native_client()
+    reply = native.call(P.HEARTH_SVC_SERVICES, b"", timeout=10)
+    assert reply is not None and reply.status == 200
+    count = len([e for e in unpack(reply.body) if e["name"].startswith("made.up.")])
+    assert 4000 <= count <= 4096, "%d made-up services held" % count
+    env.broker.wait_line(r"\bwarn\b", timeout=5)       # "dropped and logged"
+    # the broker still serves, and a real service still registers and works
+    worker = m.native_worker("real")
+    rid = native.request("real", b"ok?")
+    job = worker.recv_job()
+    assert job is not None
+    worker.reply(job, 200, b"ok")
+    assert native.recv(rid=rid).body == b"ok"

@@ -205,9 +205,9 @@ def test_mdp_reply_to_client_not_held(env):
 # -- linger (5.1) ------------------------------------------------------------
 
 def test_linger_then_503_then_404(hearth):
-    """5.1: "When a service's last worker goes, its queue is kept for
-    linger_ms ... After that the queued requests get 503 and the service is
-    forgotten"."""
+    """5.1: "Native requests still queued once the service has had no worker
+    for linger_ms (default 5000) get 503 ... A service with no worker and an
+    empty queue is forgotten after linger_ms; requests for it then get 404"."""
     env = hearth("--heartbeat", "100", "--linger", "300")
     m = env.mesh
     worker = m.native_worker("lingers")
@@ -229,12 +229,19 @@ def test_linger_then_503_then_404(hearth):
     for reply in got.values():
         assert reply.status == P.HEARTH_STATUS_UNAVAILABLE and reply.error, reply
     assert 0.3 <= elapsed < 5.0, "503 after %.2f s for linger 300 ms" % elapsed
-    reply = client.call("lingers", b"now?")
+    # "A service with no worker and an empty queue is forgotten after linger_ms;
+    # requests for it then get 404"
+    deadline = time.monotonic() + 5
+    while True:
+        reply = client.call("lingers", b"now?", {"deadline": 100})
+        assert reply is not None
+        if reply.status == P.HEARTH_STATUS_NOT_FOUND or time.monotonic() > deadline:
+            break
     assert reply.status == P.HEARTH_STATUS_NOT_FOUND, reply
 
 
 def test_linger_keeps_callers_for_restarting_worker(hearth):
-    """5.1: "its queue is kept for linger_ms (default 5000): a restarting
+    """5.1: "When a service's last worker goes, its queue is kept: a restarting
     worker finds its callers still waiting"."""
     env = hearth("--heartbeat", "100")
     m = env.mesh
@@ -325,21 +332,83 @@ def test_killed_worker_noticed_within_one_heartbeat(env):
     assert elapsed < 2.0, "502 after %.2f s: not within one 1000 ms heartbeat" % elapsed
 
 
-def test_worker_disconnect_while_holding(fast):
-    """4.1 DISCONNECT W->B and 5.4: a worker that leaves holding a request:
-    "No request is ever silently lost" - 502 for a plain request, resend for an
-    idempotent one."""
+def test_worker_disconnect_while_holding_drains(fast):
+    """4.5: "A worker that stops gracefully sends DISCONNECT, then finishes the
+    requests it holds and sends their REPLYs ... The broker MUST send it no
+    more requests, MUST relay those replies, and removes the worker once it
+    holds none"."""
     m = fast.mesh
     w1 = m.native_worker("leaver", {"credit": 2})
     client = m.native_client()
-    plain = client.request("leaver", b"plain", {"deadline": 20000})
-    again = client.request("leaver", b"again", {"deadline": 20000, "idempotent": True})
-    assert w1.recv_job() is not None and w1.recv_job() is not None
-    w2 = m.native_worker("leaver")
+    first = client.request("leaver", b"one", {"deadline": 20000})
+    second = client.request("leaver", b"two", {"deadline": 20000})
+    jobs = [w1.recv_job(), w1.recv_job()]
+    assert None not in jobs
     w1.send(w1.frames_of("HEARTH_WORKER_DISCONNECT"))
-    reply = client.recv(timeout=5, rid=plain)
-    assert reply is not None and reply.status == P.HEARTH_STATUS_WORKER_LOST, reply
+    third = client.request("leaver", b"three", {"deadline": 20000})
+    w1.reply(jobs[0], 200, b"r-one")
+    reply = client.recv(rid=first)
+    assert reply is not None and reply.status == 200 and reply.body == b"r-one", reply
+    assert w1.recv_job(timeout=0.3) is None, "a stopping worker got a new request"
+    w1.reply(jobs[1], 200, b"r-two")
+    reply = client.recv(rid=second)
+    assert reply is not None and reply.status == 200 and reply.body == b"r-two", reply
+    m.wait_mmi("leaver", b"404")          # removed once it holds none
+    assert w1.recv_job(timeout=0.1) is None
+    w2 = m.native_worker("leaver")
     job = w2.recv_job()
-    assert job is not None and job.body == b"again" and job.meta["attempt"] == 2
-    w2.reply(job, 200, b"ok")
-    assert client.recv(rid=again).status == 200
+    assert job is not None and job.body == b"three", "the queued request waited for a new worker"
+    w2.reply(job, 200, b"r-three")
+    assert client.recv(rid=third).body == b"r-three"
+
+
+def test_worker_disconnect_holding_nothing_removed_at_once(env):
+    """4.5: "A DISCONNECT from a worker that holds nothing, and any MDP
+    DISCONNECT, removes it at once"."""
+    m = env.mesh
+    w = m.native_worker("bye")
+    w.send(w.frames_of("HEARTH_WORKER_DISCONNECT"))
+    m.wait_mmi("bye", b"404", timeout=2)
+    mw = m.mdp_worker("mdp.bye")
+    m.wait_mmi("mdp.bye", b"200")
+    mw.send(mw.frames_of("HEARTH_MDPW_DISCONNECT"))
+    m.wait_mmi("mdp.bye", b"404", timeout=2)
+
+
+def test_mdp_disconnect_while_holding_resends(fast):
+    """4.5: "any MDP DISCONNECT, removes it at once (its held requests, if any,
+    are handled as in 5.4)": an MDP client's request is idempotent, resent."""
+    m = fast.mesh
+    a = m.mdp_worker("mdp.quit", heartbeat_ms=50)
+    m.wait_mmi("mdp.quit", b"200")
+    client = m.mdp_client()
+    client.request("mdp.quit", b"work")
+    assert a.recv_job() is not None
+    b = m.mdp_worker("mdp.quit", heartbeat_ms=50)
+    a.send(a.frames_of("HEARTH_MDPW_DISCONNECT"))
+    job = b.recv_job()
+    assert job is not None and job.body == [b"work"]
+    b.reply(job, b"done")
+    assert client.recv() == [b"mdp.quit", b"done"]
+
+
+def test_mdp_queued_request_outlives_linger(hearth):
+    """5.1: "Native requests still queued once the service has had no worker
+    for linger_ms ... get 503; MDP requests wait for their deadline, as RFC 7
+    asks"."""
+    env = hearth("--heartbeat", "100", "--linger", "200", "--default-deadline", "20000")
+    m = env.mesh
+    first = m.mdp_worker("mdp.patient", heartbeat_ms=50)
+    m.wait_mmi("mdp.patient", b"200")
+    first.send(first.frames_of("HEARTH_MDPW_DISCONNECT"))
+    first.close()
+    m.wait_mmi("mdp.patient", b"404")
+    client = m.mdp_client()
+    client.request("mdp.patient", b"still here?")
+    m.idle(0.6)                                  # three lingers pass
+    assert client.recv(timeout=0.01) is None
+    second = m.mdp_worker("mdp.patient", heartbeat_ms=50)
+    job = second.recv_job()
+    assert job is not None and job.body == [b"still here?"], "the MDP request did not wait"
+    second.reply(job, b"yes")
+    assert client.recv() == [b"mdp.patient", b"yes"]

@@ -215,34 +215,62 @@ def _leave(canary, worker, client, service):
     canary.mesh.wait_mmi(service, b"404")
 
 
+# REPLYs naming the job the worker holds but otherwise malformed (4.6)
 BAD_REPLIES = [
     ("status of 2 bytes", lambda j: [j, b"20", b"", b"bad"]),
     ("status not digits", lambda j: [j, b"2x0", b"", b"bad"]),
     ("status 099", lambda j: [j, b"099", b"", b"bad"]),
     ("status 4 digits", lambda j: [j, b"2000", b"", b"bad"]),
     ("truncated REPLY", lambda j: [j, b"200"]),
+    ("REPLY with an extra frame", lambda j: [j, b"200", b"", b"bad", b"extra"]),
     ("REPLY with metadata not msgpack", lambda j: [j, b"200", b"\xc1", b"bad"]),
     ("REPLY with metadata an array", lambda j: [j, b"200", pack([1]), b"bad"]),
-    ("REPLY with job id of 3 bytes", lambda j: [j[:3], b"200", b"", b"bad"]),
+    ("REPLY with metadata nested 40 deep", lambda j: [j, b"200", nested(40), b"bad"]),
 ]
 
 
 @pytest.mark.parametrize("name,build", BAD_REPLIES, ids=[c[0] for c in BAD_REPLIES])
 def test_malformed_worker_reply(canary, name, build):
-    """4.5: "A malformed worker message is dropped and logged": the client never
-    sees it, and the worker's following valid REPLY is delivered."""
+    """4.6: "A REPLY naming a job the worker holds but otherwise malformed
+    (frame count, status, metadata) ends that job at once with 500 "worker sent
+    a malformed reply" and returns the credit"; the worker's later valid REPLY
+    for that job is dropped (4.3)."""
     service = "mal.reply.%d" % [c[0] for c in BAD_REPLIES].index(name)
     worker, client, rid, job = _held_job(canary, service)
     try:
         worker.send(worker.frames_of("HEARTH_WORKER_REPLY", *build(job.job_id)))
+        reply = client.recv(timeout=5, rid=rid)
+        assert reply is not None, "no answer to the caller after a malformed REPLY"
+        assert reply.status == P.HEARTH_STATUS_WORKER_ERROR, reply
+        assert "malformed" in (reply.error or ""), reply
+        assert reply.body != b"bad"
         canary.check(name)
-        early = client.recv(timeout=0.1, rid=rid)
-        assert early is None, "a malformed REPLY was answered to the client: %r" % early
+        worker.reply(job, 200, b"late and valid")
+        rid2 = client.request(service, b"next", {"deadline": 10000})
+        job2 = worker.recv_job()
+        assert job2 is not None, "credit not returned after a malformed REPLY"
+        worker.reply(job2, 200, b"good")
+        reply = client.recv(rid=rid2)
+        assert reply is not None and reply.status == 200 and reply.body == b"good", reply
+        assert client.recv(timeout=0.1) is None, "the late REPLY of an ended job reached the client"
+        assert worker.recv_disconnect(timeout=0.01) is None
+    finally:
+        _leave(canary, worker, client, service)
+
+
+def test_reply_with_short_job_id_dropped(canary):
+    """4.6: "Any other malformed worker message is dropped and logged": a REPLY
+    whose job id is not 8 bytes names no job; the held job is not ended."""
+    worker, client, rid, job = _held_job(canary, "mal.shortid")
+    try:
+        worker.send(worker.frames_of("HEARTH_WORKER_REPLY", job.job_id[:3], b"200", b"", b"bad"))
+        canary.check("short job id")
+        assert client.recv(timeout=0.1, rid=rid) is None, "a REPLY with a 3-byte job id was relayed"
         worker.reply(job, 200, b"good")
         reply = client.recv(rid=rid)
         assert reply is not None and reply.status == 200 and reply.body == b"good", reply
     finally:
-        _leave(canary, worker, client, service)
+        _leave(canary, worker, client, "mal.shortid")
 
 
 def test_reply_unknown_job_id(canary):

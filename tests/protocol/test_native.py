@@ -218,3 +218,23 @@ def test_services_mmi_after_worker_disconnect(env):
     m.wait_mmi("leaving", b"200")
     worker.send(worker.frames_of("HEARTH_WORKER_DISCONNECT"))
     m.wait_mmi("leaving", b"404")
+
+
+def test_service_name_rules(env):
+    """10: "A registered service name ... MUST NOT start with mmi. or hearth.
+    and MUST NOT contain , [ ] or a space ... A native READY breaking this gets
+    REGISTERED 400 (403 for the reserved prefixes); an MDP READY gets
+    DISCONNECT"; "1 to 255 bytes with no control characters"."""
+    m = env.mesh
+    failures = []
+    for name in (b"a,b", b"a[b", b"b]", b"a b", b"tab\tname", b"ctl\x01", b"x" * 256):
+        answer = m.native_worker().ready(name, {})
+        if answer is None or answer[0] != P.HEARTH_STATUS_BAD_REQUEST:
+            failures.append("native READY %r -> %r" % (name, answer))
+        mdp = m.mdp_worker()
+        mdp.ready(name)
+        if mdp.recv_disconnect(timeout=2) is None:
+            failures.append("MDP READY %r: no DISCONNECT" % name)
+    assert not failures, "\n".join(failures)
+    answer = m.native_worker().ready("x" * 255, {})
+    assert answer is not None and answer[0] == 200, "a 255-byte name is valid: %r" % (answer,)
