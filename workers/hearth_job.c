@@ -202,7 +202,10 @@ hearth_request_remaining_ms (const hearth_request_t *self)
 {
     if (self->deadline_at < 0)
         return -1;
-    return self->deadline_at - hearth_clock_ms ();
+    /*  0 once passed, so an overdue request is never mistaken for one
+        without a deadline.                                                  */
+    int64_t remaining = self->deadline_at - hearth_clock_ms ();
+    return remaining > 0 ? remaining : 0;
 }
 
 int

@@ -661,8 +661,10 @@ s_serve (hearth_worker_t *self)
     }
 }
 
-/*  On stop: tell the broker, then give running handlers until their
-    deadlines (at most S_STOP_GRACE_MS) and send what they return.           */
+/*  On stop: tell the broker (it then sends nothing new and waits for what
+    we hold, PROTOCOL.md 4.5), then finish every held job, queued ones too,
+    until their deadlines (at most S_STOP_GRACE_MS) and send the replies.
+    Requests the broker sent before it read our DISCONNECT are held too.    */
 static void
 s_drain (hearth_worker_t *self)
 {
@@ -670,7 +672,6 @@ s_drain (hearth_worker_t *self)
     if (self->broker)
         s_send_command (self, HEARTH_WORKER_DISCONNECT);
     atomic_store (&self->registered, false);
-    s_drop_queued (self);
     int64_t until = now + S_STOP_GRACE_MS;
     int64_t latest = -1;
     for (int i = 0; i < self->pool_size; i++)
@@ -681,9 +682,16 @@ s_drain (hearth_worker_t *self)
     if (latest >= 0)
         until = s_min (until, latest + S_STOP_CHECK_MS);
     while (self->outstanding > 0 && now < until) {
-        zmq_pollitem_t item = { self->pipe, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, (long) s_min (until - now, S_STOP_CHECK_MS)) > 0)
+        zmq_pollitem_t items[] = {
+            { self->pipe, 0, ZMQ_POLLIN, 0 },
+            { self->broker, 0, ZMQ_POLLIN, 0 },
+        };
+        if (zmq_poll (items, self->broker ? 2 : 1,
+                      (long) s_min (until - now, S_STOP_CHECK_MS)) > 0) {
             s_read_handlers (self);
+            if (self->broker)
+                s_read_broker (self, hearth_clock_ms ());
+        }
         now = hearth_clock_ms ();
         /*  Keep the broker from declaring us dead while we finish.         */
         if (self->broker && now >= self->heartbeat_at) {

@@ -167,8 +167,8 @@ typedef struct _hearth_response_t hearth_response_t;
 const void *hearth_request_body (const hearth_request_t *self, size_t *size);
 /*  The raw msgpack metadata map; valid during the handler call.            */
 const void *hearth_request_meta (const hearth_request_t *self, size_t *size);
-/*  Milliseconds left before the caller's deadline (may be <= 0), or -1 if
-    the request carries no deadline.                                         */
+/*  Milliseconds left before the caller's deadline (0 once it has passed),
+    or -1 if the request carries no deadline.                                */
 int64_t hearth_request_remaining_ms (const hearth_request_t *self);
 /*  1 on the first delivery, 2 when the broker resent it after a death.     */
 int hearth_request_attempt (const hearth_request_t *self);

@@ -30,19 +30,20 @@ s_on_signal (int signum)
 }
 
 /*  Sleeps the simulated latency, but never past the caller's deadline:
-    nobody waits for an answer after that.                                   */
-static void
+    nobody waits for an answer after that. Returns true if the deadline cut
+    it short, so the model "did not finish".                                 */
+static bool
 s_simulate_latency (const hearth_request_t *request, int delay_ms)
 {
     int64_t remaining = hearth_request_remaining_ms (request);
     int64_t ms = delay_ms;
-    if (remaining >= 0 && remaining < ms)
+    bool cut = remaining >= 0 && remaining < ms;
+    if (cut)
         ms = remaining;
-    if (ms <= 0)
-        return;
     struct timespec ts = { (time_t) (ms / 1000), (long) (ms % 1000) * 1000000L };
-    while (nanosleep (&ts, &ts) && errno == EINTR)
+    while (ms > 0 && nanosleep (&ts, &ts) && errno == EINTR)
         ;
+    return cut;
 }
 
 static int
@@ -50,14 +51,9 @@ s_handler (const hearth_request_t *request, hearth_response_t *response,
            void *arg)
 {
     const s_config_t *config = arg;
-    if (config->delay_ms > 0) {
-        s_simulate_latency (request, config->delay_ms);
-        if (hearth_request_remaining_ms (request) == 0
-        ||  hearth_request_remaining_ms (request) < -1) {
-            hearth_response_set_error (response, "deadline passed while "
-                                       "the model ran");
-            return HEARTH_STATUS_TIMEOUT;
-        }
+    if (config->delay_ms > 0 && s_simulate_latency (request, config->delay_ms)) {
+        hearth_response_set_error (response, "deadline passed while the model ran");
+        return HEARTH_STATUS_TIMEOUT;
     }
     size_t size;
     const void *body = hearth_request_body (request, &size);
