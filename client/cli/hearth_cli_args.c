@@ -27,6 +27,8 @@ hearth_cli_args_usage (FILE *out)
 "                         bulk: JSON lines from stdin through ROUTE, replies\n"
 "                         on stdout in input order\n"
 "  ping                   check that the broker answers\n"
+"  up [-c MESH.yml]       run a whole mesh (broker, workers) from MESH.yml,\n"
+"                         or the example experts without -c\n"
 "\n"
 "Options:\n"
 "  -b, --broker ENDPOINT  broker endpoint (default $HEARTH_BROKER, else %s)\n"
