@@ -85,6 +85,13 @@ class Stack:
             self.wait_service("sentiment", workers or before + 1)
         return expert
 
+    def track_expert(self, service, *options):
+        """Starts an expert serving `service` and waits until it is listed."""
+        expert = start_expert(self.endpoint, "-s", service, *options)
+        self.procs.append(expert)
+        self.wait_service(service, 1)
+        return expert
+
     def cli_async(self, *args):
         """Starts `hearth -b ENDPOINT ARGS` without waiting; finish with
         cli_result(). Killed at teardown if still running."""
