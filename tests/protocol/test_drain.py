@@ -5,6 +5,11 @@ import hearthtest as H
 P = H.P
 
 
+def _draining(client, service):
+    reply = client.call(P.HEARTH_SVC_SERVICES, service.encode(), timeout=2.0)
+    return H.unpack(reply.body)[0]["draining"] if reply and reply.status == 200 else None
+
+
 def test_disconnect_while_holding_drains(hearth):
     """4.5: after DISCONNECT the broker "MUST send it no more requests, MUST
     relay those replies, and removes the worker once it holds none"."""
@@ -15,7 +20,11 @@ def test_disconnect_while_holding_drains(hearth):
     first = client.request("drain.svc", b"one", {"deadline": 10000})
     job = leaving.recv_job()
     assert job is not None
+    logged = len(env.broker.lines)
     leaving.send(leaving.frames_of("HEARTH_WORKER_DISCONNECT"))
+    # the DISCONNECT and the next request travel on different connections:
+    # wait until the broker has read the DISCONNECT, or the request may win
+    env.broker.wait_line(r"draining", timeout=5, start=logged)
     # it has credit left, yet gets nothing new
     second = client.request("drain.svc", b"two", {"deadline": 10000})
     assert leaving.recv_job(timeout=0.3) is None
