@@ -1020,7 +1020,8 @@ hearth_cli_up (const hearth_cli_opts_t *opts, int argc, char **argv)
     if (s_select (&self) == 0 && s_build (&self) == 0
     &&  hearth_supervisor_start (self.supervisor, 0) == 0
     &&  s_wait_broker (&self) == 0) {
-        for (int i = 1; i < hearth_supervisor_size (self.supervisor); i++)
+        for (int i = 1; i < hearth_supervisor_size (self.supervisor)
+                        && !s_stopping; i++)
             hearth_supervisor_start (self.supervisor, i);
         s_run (&self);
         code = HEARTH_EXIT_OK;
