@@ -46,13 +46,15 @@ s_pack_str (msgpack_packer *pk, const char *text)
 static void
 s_pack_service (msgpack_packer *pk, msgpack_sbuffer *buffer, hb_service_t *service)
 {
-    msgpack_pack_map (pk, 7);
+    msgpack_pack_map (pk, 8);
     s_pack_str (pk, "name");
     s_pack_str (pk, service->name);
     s_pack_str (pk, "workers");
     msgpack_pack_uint64 (pk, service->workers);
     s_pack_str (pk, "mdp_workers");
     msgpack_pack_uint64 (pk, service->mdp_workers);
+    s_pack_str (pk, "draining");
+    msgpack_pack_uint64 (pk, service->draining);
     s_pack_str (pk, "credit");
     msgpack_pack_uint64 (pk, service->credit);
     s_pack_str (pk, "in_flight");

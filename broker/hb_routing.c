@@ -585,6 +585,8 @@ hb_worker_remove (hearth_broker_t *self, hb_worker_t *worker,
     service->credit -= worker->credit;
     if (worker->proto == HB_PROTO_MDP)
         service->mdp_workers--;
+    if (worker->draining)
+        service->draining--;
     if (service->workers == 0) {
         service->empty_since = self->now;
         self->idle_services++;
@@ -639,6 +641,7 @@ hb_worker_message (hearth_broker_t *self, hearth_frames_t *msg,
         /*  A worker stopping gracefully finishes what it holds: keep those
             requests with it (silence still means death), send it no more.  */
         worker->draining = true;
+        worker->service->draining++;
         if (worker->ready_handle)
             zlistx_delete (worker->service->ready, worker->ready_handle);
         worker->ready_handle = NULL;

@@ -13,6 +13,7 @@ struct _hb_service_t {
     zlistx_t *ready;            /* hb_worker_t * with free credit, LRU first*/
     size_t workers;             /* registered workers, all protocols        */
     size_t mdp_workers;         /* of which MDP/0.1                         */
+    size_t draining;            /* of which finishing after DISCONNECT      */
     size_t credit;              /* sum of the workers' credit               */
     size_t in_flight;           /* jobs held by workers                     */
     int64_t empty_since;        /* ms when the last worker left, or 0       */
