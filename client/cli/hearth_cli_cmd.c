@@ -17,12 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/*  The metadata key naming the failing stage of a route; defined here
-    until the shared header has it.                                          */
-#ifndef HEARTH_META_STAGE
-#   define HEARTH_META_STAGE "stage"
-#endif
-
 /*  A body read from stdin larger than this is refused before any broker
     would (its default max_message is 16 MiB).                               */
 #define S_STDIN_MAX (256u * 1024 * 1024)

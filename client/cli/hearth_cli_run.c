@@ -26,12 +26,6 @@
 #include <unistd.h>
 #include <zmq.h>
 
-/*  The metadata key naming the failing stage of a route (PROTOCOL.md,
-    routes); defined here until the shared header has it.                    */
-#ifndef HEARTH_META_STAGE
-#   define HEARTH_META_STAGE "stage"
-#endif
-
 #define S_JOBS_DEFAULT   64
 #define S_JOBS_MAX       HEARTH_CREDIT_MAX
 /*  A line longer than the broker's default max_message could never pass.  */
