@@ -295,6 +295,8 @@ s_read_stdout (hw_child_t *self, size_t limit)
 static void
 s_consume (hw_child_t *self, size_t count)
 {
+    if (count == 0)
+        return;
     memmove (self->buffer, self->buffer + count, self->size - count);
     self->size -= count;
 }
@@ -389,7 +391,8 @@ hw_child_wait_ready (hw_child_t *self, const char *ready_line,
         if (rc != 0) {
             char text[S_READY_MAX + 1];
             size_t len = rc == 1 ? length : 0;
-            memcpy (text, self->buffer + offset, len);
+            if (len)
+                memcpy (text, self->buffer + offset, len);
             text[len] = 0;
             s_consume (self, consumed);
             /*  Blanks around the line are not worth a failed start.      */

@@ -60,6 +60,8 @@ s_next_line (const uint8_t *data, size_t size, size_t max, size_t *offset,
     /*  Look no further than max + 2 bytes ("\r\n"): a longer line is
         garbage whatever follows, and we must not buffer it forever.        */
     size_t scan = size < max + 2 ? size : max + 2;
+    if (scan == 0)
+        return 0;                       /* memchr wants a real pointer     */
     const uint8_t *newline = memchr (data, '\n', scan);
     if (!newline)
         return size >= max + 2 ? -2 : 0;

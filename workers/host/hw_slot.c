@@ -25,7 +25,11 @@
 #define S_COLLECT_MS      500     /* after a death: exit status and stderr  */
 #define S_DRAIN_MS        4000    /* in-flight requests on stop, within the
                                      worker library's own 5 s grace         */
-#define S_HOLD_MS         10000   /* longest wait for our DISCONNECT        */
+#define S_LATE_MS         3500    /* a request that came in between a death
+                                     and our DISCONNECT waits this long for
+                                     the new child: the broker keeps it
+                                     with us while we drain, and the worker
+                                     library drains for at most 5 s        */
 #define S_HEALTHY_MS      30000   /* a child up this long was not a crash   */
 #define S_BACKOFF_MIN_MS  250
 #define S_BACKOFF_MAX_MS  30000
@@ -127,19 +131,44 @@ s_fail (hearth_response_t *response, int status, const char *error)
     return status;
 }
 
-/*  Keeps the request until the worker has sent DISCONNECT, so the broker
-    takes it back: an idempotent request is then resent (to the restarted
-    child or a sibling), any other gets the broker's 502. What we return
-    afterwards is dropped by the broker.                                    */
-static int
-s_hold (hw_slot_t *self, hearth_response_t *response, const char *error)
+/*  Waits, without the child lock, until a new child is installed (dead
+    cleared) or until until_ms. True if one is there.                      */
+static bool
+s_wait_new_child (hw_slot_t *self, int64_t until_ms)
 {
-    int64_t until = hearth_clock_ms () + S_HOLD_MS;
-    while (hearth_worker_registered (self->worker)
-       &&  hearth_clock_ms () < until)
-        s_nap (5);
-    return s_fail (response, HEARTH_STATUS_WORKER_LOST, error);
+    pthread_mutex_lock (&self->lock);
+    while (self->dead && !s_stopping (self) && hearth_clock_ms () < until_ms) {
+        struct timespec ts;
+        clock_gettime (CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait (&self->cond, &self->lock, &ts);
+    }
+    bool ready = !self->dead;
+    pthread_mutex_unlock (&self->lock);
+    return ready;
 }
+
+/*  After a failure, before answering it: waits (bounded) until the worker
+    has sent DISCONNECT. Holding the request keeps our only credit, so the
+    broker routes nothing new to the failed child meanwhile, and it keeps
+    the request with us while we drain: the answer still reaches the
+    caller. Answering first would leave a window in which the broker sends
+    a new request to a worker that is about to go.                          */
+static void
+s_await_disconnect (hw_slot_t *self)
+{
+    int64_t until = hearth_clock_ms () + S_LATE_MS;
+    while (hearth_worker_registered (self->worker)
+       &&  !s_stopping (self) && hearth_clock_ms () < until)
+        s_nap (2);
+}
+
+static hw_child_t *s_child_spawn_ready (hw_slot_t *self, int64_t deadline_at);
+static void s_child_install (hw_slot_t *self, hw_child_t *child);
 
 /* ----------------------------------------------------- warm children */
 
@@ -179,6 +208,33 @@ s_warm_failure (hw_slot_t *self, hw_child_t *child, hw_child_result_t rc,
     return HEARTH_STATUS_UNAVAILABLE;
 }
 
+/*  Called with the child lock held, after the child died with an
+    idempotent request: replaces the child at once (no backoff: one try)
+    and runs the request again on it. The broker routes nothing else to us
+    meanwhile, since we hold our only credit.                               */
+static hw_child_result_t
+s_retry_on_new_child (hw_slot_t *self, const void *body, size_t size,
+                      int64_t deadline_at, void **reply, size_t *reply_size,
+                      hw_child_t **child_p)
+{
+    hearth_log_info ("%s: idempotent: running the request once more on a "
+                     "new child", self->options->service);
+    hw_child_t *old = *child_p;
+    hw_child_kill (old);
+    self->child = NULL;
+    hw_child_destroy (&old);
+    hw_child_t *child = s_child_spawn_ready (self, deadline_at);
+    *child_p = NULL;
+    if (!child)
+        return HW_CHILD_DIED;
+    self->child = child;
+    self->served = false;
+    *child_p = child;
+    return hw_child_exchange (child, self->options->framing, body, size,
+                              HEARTH_DEFAULT_MAX_MESSAGE, deadline_at,
+                              &self->abort, reply, reply_size);
+}
+
 static int
 s_handle_warm (hw_slot_t *self, const hearth_request_t *request,
                hearth_response_t *response)
@@ -190,14 +246,27 @@ s_handle_warm (hw_slot_t *self, const hearth_request_t *request,
                        "the body contains a newline, which line framing "
                        "cannot carry: run hearth-worker with --framing length");
     int budget_ms;
+    int64_t entry = hearth_clock_ms ();
     int64_t deadline_at = s_deadline (self, request, &budget_ms);
     pthread_mutex_lock (&self->child_lock);
-    hw_child_t *child = self->child;
-    if (!child || s_is_dead (self)) {
-        /*  Only between a death and our DISCONNECT.                        */
+    if (!self->child || s_is_dead (self)) {
+        /*  Came in between a death and our DISCONNECT: the broker keeps it
+            with us, so serve it on the new child if that is quick.        */
         pthread_mutex_unlock (&self->child_lock);
-        return s_hold (self, response, "the child is restarting");
+        int64_t late = entry + S_LATE_MS;
+        if (late < deadline_at)
+            deadline_at = late;
+        if (!s_wait_new_child (self, deadline_at))
+            return s_fail (response, HEARTH_STATUS_UNAVAILABLE,
+                           "the child is restarting: try again");
+        pthread_mutex_lock (&self->child_lock);
+        if (!self->child) {
+            pthread_mutex_unlock (&self->child_lock);
+            return s_fail (response, HEARTH_STATUS_UNAVAILABLE,
+                           "the child is restarting: try again");
+        }
     }
+    hw_child_t *child = self->child;
     void *reply;
     size_t reply_size;
     hw_child_result_t rc = hw_child_exchange (child, self->options->framing,
@@ -205,35 +274,43 @@ s_handle_warm (hw_slot_t *self, const hearth_request_t *request,
                                               HEARTH_DEFAULT_MAX_MESSAGE,
                                               deadline_at, &self->abort,
                                               &reply, &reply_size);
+    char *error = malloc (S_ERROR_MAX);
+    if (rc == HW_CHILD_DIED && error && s_idempotent (self, request)) {
+        /*  Log why the first try failed before its child goes.            */
+        s_warm_failure (self, child, rc, budget_ms, error, S_ERROR_MAX);
+        hearth_log_warn ("%.*s", 400, error);
+        rc = s_retry_on_new_child (self, body, size, deadline_at, &reply,
+                                   &reply_size, &child);
+    }
     if (rc == HW_CHILD_OK) {
         self->served = true;
         pthread_mutex_unlock (&self->child_lock);
+        free (error);
         hearth_response_take_body (response, reply, reply_size);
         return HEARTH_STATUS_OK;
     }
-    char *error = malloc (S_ERROR_MAX);
+    int status = HEARTH_STATUS_WORKER_LOST;
     if (!error) {
-        hw_child_terminate (child);
-        pthread_mutex_unlock (&self->child_lock);
-        s_mark_dead (self);
-        return s_fail (response, HEARTH_STATUS_WORKER_ERROR, "out of memory");
+        if (child)
+            hw_child_terminate (child);
+        status = s_fail (response, HEARTH_STATUS_WORKER_ERROR, "out of memory");
     }
-    int status = s_warm_failure (self, child, rc, budget_ms, error,
+    else
+    if (!child)
+        snprintf (error, S_ERROR_MAX, "%s: the child died with the request "
+                  "and its replacement could not start in time",
+                  self->options->service);
+    else
+        status = s_warm_failure (self, child, rc, budget_ms, error,
                                  S_ERROR_MAX);
     pthread_mutex_unlock (&self->child_lock);
     s_mark_dead (self);
-    hearth_log_warn ("%.*s", 400, error);
-    if (status == HEARTH_STATUS_WORKER_LOST
-    &&  s_idempotent (self, request) && hearth_request_attempt (request) < 2) {
-        /*  The broker resends it once we are gone: the second try runs on
-            the restarted child or a sibling.                               */
-        hearth_log_info ("%s: idempotent request handed back to the broker "
-                         "for one more try", self->options->service);
-        status = s_hold (self, response, error);
-    }
-    else
+    s_await_disconnect (self);
+    if (error) {
+        hearth_log_warn ("%.*s", 400, error);
         hearth_response_set_error (response, error);
-    free (error);
+        free (error);
+    }
     return status;
 }
 
@@ -327,45 +404,68 @@ s_worker_main (void *arg)
     return NULL;
 }
 
-/*  Starts a child and waits for its ready line. Returns 0 when it is ready
-    (and installed as self->child), -1 if it failed to start.             */
-static int
-s_child_start (hw_slot_t *self)
+/*  Starts a child and waits for its ready line, until deadline_at at the
+    latest (and --start-timeout). Returns the ready child (caller owns it),
+    or NULL if it could not start (logged).                                 */
+static hw_child_t *
+s_child_spawn_ready (hw_slot_t *self, int64_t deadline_at)
 {
     const hw_options_t *options = self->options;
-    self->started_at = hearth_clock_ms ();
+    int64_t started = hearth_clock_ms ();
     hw_child_t *child = hw_child_spawn (options->argv, options->service);
-    if (!child)
-        return -1;
-    if (options->ready_line) {
-        hw_child_result_t rc = hw_child_wait_ready (
-            child, options->ready_line,
-            self->started_at + options->start_timeout_ms, self->stop);
-        char how[96];
-        int pid = (int) hw_child_pid (child);
-        if (rc == HW_CHILD_TIMEOUT)
-            hearth_log_warn ("[%s pid %d] no ready line \"%s\" within %d ms "
-                             "(--start-timeout): killing it", options->service,
-                             pid, options->ready_line,
-                             options->start_timeout_ms);
-        else
-        if (rc == HW_CHILD_DIED) {
-            hw_child_collect (child, S_COLLECT_MS);
-            hearth_log_warn ("[%s pid %d] %s before its ready line",
-                             options->service, pid,
-                             hw_child_describe (child, how, sizeof how));
-        }
-        if (rc != HW_CHILD_OK) {
-            hw_child_destroy (&child);
-            return -1;
-        }
-        hearth_log_info ("[%s pid %d] ready after %d ms", options->service,
-                         pid, (int) (hearth_clock_ms () - self->started_at));
+    if (!child || !options->ready_line)
+        return child;
+    int64_t limit = started + options->start_timeout_ms;
+    hw_child_result_t rc = hw_child_wait_ready (
+        child, options->ready_line, limit < deadline_at ? limit : deadline_at,
+        self->stop);
+    char how[96];
+    int pid = (int) hw_child_pid (child);
+    if (rc == HW_CHILD_TIMEOUT)
+        hearth_log_warn ("[%s pid %d] no ready line \"%s\" within %d ms: "
+                         "killing it", options->service, pid,
+                         options->ready_line,
+                         (int) (hearth_clock_ms () - started));
+    else
+    if (rc == HW_CHILD_DIED) {
+        hw_child_collect (child, S_COLLECT_MS);
+        hearth_log_warn ("[%s pid %d] %s before its ready line",
+                         options->service, pid,
+                         hw_child_describe (child, how, sizeof how));
     }
+    if (rc != HW_CHILD_OK) {
+        hw_child_destroy (&child);
+        return NULL;
+    }
+    hearth_log_info ("[%s pid %d] ready after %d ms", options->service, pid,
+                     (int) (hearth_clock_ms () - started));
+    return child;
+}
+
+/*  Makes child the slot's child (the child lock must not be held) and
+    wakes a request waiting for it.                                         */
+static void
+s_child_install (hw_slot_t *self, hw_child_t *child)
+{
     pthread_mutex_lock (&self->child_lock);
     self->child = child;
     self->served = false;
     pthread_mutex_unlock (&self->child_lock);
+    pthread_mutex_lock (&self->lock);
+    self->dead = false;
+    pthread_cond_broadcast (&self->cond);
+    pthread_mutex_unlock (&self->lock);
+}
+
+/*  Starts and installs a ready child. Returns 0, or -1 if it failed.      */
+static int
+s_child_start (hw_slot_t *self)
+{
+    self->started_at = hearth_clock_ms ();
+    hw_child_t *child = s_child_spawn_ready (self, INT64_MAX);
+    if (!child)
+        return -1;
+    s_child_install (self, child);
     return 0;
 }
 
@@ -391,12 +491,13 @@ s_watch_idle (hw_slot_t *self)
         s_mark_dead (self);
 }
 
-/*  Stops the worker: in-flight requests get S_DRAIN_MS, then are aborted
-    (their child is killed) so the join is bounded.                         */
+/*  Ends the worker's run, which the caller has asked to stop (only once:
+    a stop that lands after the run ended would end the next run at once):
+    in-flight requests get S_DRAIN_MS, then are aborted (their child is
+    killed) so the join is bounded.                                         */
 static void
 s_worker_end (hw_slot_t *self)
 {
-    hearth_worker_stop (self->worker);
     pthread_mutex_lock (&self->lock);
     int64_t until = hearth_clock_ms () + S_DRAIN_MS;
     while (!self->worker_done && hearth_clock_ms () < until) {
@@ -413,22 +514,38 @@ s_worker_end (hw_slot_t *self)
     atomic_store (&self->abort, true);
     pthread_join (self->worker_thread, NULL);
     atomic_store (&self->abort, false);
+    if (self->worker_result != HEARTH_OK) {
+        hearth_log_error ("%s: worker ended: %s; hearth-worker stops",
+                          self->options->service,
+                          hearth_strerror (self->worker_result));
+        atomic_store (self->failed, true);
+        atomic_store (self->stop, true);
+    }
 }
 
-/*  Registers the worker and serves until the child must go, the host
-    stops, or the worker ends on its own (refused registration).           */
-static void
-s_serve (hw_slot_t *self)
+/*  Starts the worker's run (it registers at once). Returns 0 or -1.       */
+static int
+s_worker_start (hw_slot_t *self)
 {
     pthread_mutex_lock (&self->lock);
-    self->dead = false;
     self->worker_done = false;
+    self->worker_result = HEARTH_OK;
     pthread_mutex_unlock (&self->lock);
     if (pthread_create (&self->worker_thread, NULL, s_worker_main, self)) {
         hearth_log_error ("%s: cannot start a worker thread",
                           self->options->service);
-        return;
+        atomic_store (self->failed, true);
+        atomic_store (self->stop, true);
+        return -1;
     }
+    return 0;
+}
+
+/*  Watches until the child must go, the host stops, or the worker ends
+    on its own (refused registration).                                      */
+static void
+s_watch (hw_slot_t *self)
+{
     pthread_mutex_lock (&self->lock);
     while (!self->dead && !self->worker_done && !s_stopping (self)) {
         struct timespec ts;
@@ -442,18 +559,11 @@ s_serve (hw_slot_t *self)
         if (self->dead || self->worker_done || s_stopping (self))
             break;
         pthread_mutex_unlock (&self->lock);
-        s_watch_idle (self);
+        if (!self->options->per_request)
+            s_watch_idle (self);
         pthread_mutex_lock (&self->lock);
     }
     pthread_mutex_unlock (&self->lock);
-    s_worker_end (self);
-    if (self->worker_result != HEARTH_OK) {
-        hearth_log_error ("%s: worker ended: %s; hearth-worker stops",
-                          self->options->service,
-                          hearth_strerror (self->worker_result));
-        atomic_store (self->failed, true);
-        atomic_store (self->stop, true);
-    }
 }
 
 /*  Kills and reaps the child, and counts it toward the backoff.            */
@@ -506,21 +616,54 @@ s_backoff (hw_slot_t *self)
                ? S_WATCH_MS : (int) (until - hearth_clock_ms ()));
 }
 
+/*  One turn: serve with the ready child until it must go. Then stop the
+    worker (DISCONNECT: nothing new comes) and, while its run drains,
+    replace the child, so a request that slipped in before the DISCONNECT
+    can still be served by the new one. Returns true if the next child is
+    already in place.                                                       */
+static bool
+s_turn (hw_slot_t *self)
+{
+    if (s_worker_start (self))
+        return false;
+    s_watch (self);
+    hearth_worker_stop (self->worker);
+    bool ready = false;
+    if (!s_stopping (self)) {
+        s_child_end (self);
+        s_backoff (self);
+        ready = !s_stopping (self) && s_child_start (self) == 0;
+        if (!ready)
+            s_child_end (self);         /* counts the failed start         */
+    }
+    s_worker_end (self);
+    if (!ready)
+        s_backoff (self);
+    return ready;
+}
+
 static void *
 s_supervise (void *arg)
 {
     hw_slot_t *self = arg;
     if (self->options->per_request) {
-        s_serve (self);
+        if (s_worker_start (self) == 0) {
+            s_watch (self);
+            hearth_worker_stop (self->worker);
+            s_worker_end (self);
+        }
         return NULL;
     }
+    bool ready = false;
     while (!s_stopping (self)) {
-        if (s_child_start (self) == 0)
-            s_serve (self);
-        s_child_end (self);
-        if (!s_stopping (self))
+        if (!ready && s_child_start (self)) {
+            s_child_end (self);
             s_backoff (self);
+            continue;
+        }
+        ready = s_turn (self);
     }
+    s_child_end (self);
     return NULL;
 }
 
