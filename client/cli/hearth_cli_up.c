@@ -491,7 +491,7 @@ s_add_broker (s_up_t *self, const char *program)
 /*  hearth-worker's command line for a command service.                    */
 static void
 s_worker_host_argv (const s_up_t *self, const hearth_config_service_t *service,
-                    const char *program, s_strv_t *argv)
+                    const char *program, const char *command0, s_strv_t *argv)
 {
     s_strv_add (argv, program);
     s_strv_option (argv, "-s", "%s", service->name);
@@ -513,7 +513,8 @@ s_worker_host_argv (const s_up_t *self, const hearth_config_service_t *service,
     if (service->description)
         s_strv_option (argv, "--description", "%s", service->description);
     s_strv_add (argv, "--");
-    for (size_t i = 0; i < service->command.count; i++)
+    s_strv_add (argv, command0);
+    for (size_t i = 1; i < service->command.count; i++)
         s_strv_add (argv, service->command.argv[i]);
 }
 
@@ -549,8 +550,14 @@ s_add_service (s_up_t *self, size_t i, const char *worker_host)
     s_strv_t argv = { 0 }, env = { 0 };
     int copies = service->processes;
     self->expected[i] = service->processes;
+    /*  Resolved here, as hearth-worker would not look in our build tree.  */
+    const hearth_config_argv_t *own = service->kind == HEARTH_SERVICE_WORKER
+                                    ? &service->worker : &service->command;
+    if (service->kind != HEARTH_SERVICE_MODULE
+    &&  s_find_program (self, own->argv[0], dir, program, sizeof program))
+        snprintf (program, sizeof program, "%s", own->argv[0]);
     if (service->kind == HEARTH_SERVICE_COMMAND) {
-        s_worker_host_argv (self, service, worker_host, &argv);
+        s_worker_host_argv (self, service, worker_host, program, &argv);
         copies = 1;
         /*  hearth-worker registers one worker per warm child.              */
         self->expected[i] = service->per_request ? 1 : service->processes;
@@ -559,8 +566,6 @@ s_add_service (s_up_t *self, size_t i, const char *worker_host)
     if (service->kind == HEARTH_SERVICE_MODULE)
         s_python_argv (self, service, &argv);
     else {
-        s_find_program (self, service->worker.argv[0], dir, program,
-                        sizeof program);
         s_strv_add (&argv, program);
         for (size_t k = 1; k < service->worker.count; k++)
             s_strv_add (&argv, service->worker.argv[k]);
