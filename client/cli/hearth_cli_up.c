@@ -68,7 +68,7 @@ static const char s_default_mesh[] =
     "  opinions: wordcount,[sentiment,keywords]\n";
 
 const char hearth_cli_up_usage[] =
-    "Usage: hearth up [-c MESH.yml] [--check] [--print-default]\n"
+    "Usage: hearth up [-c MESH.yml] [--bind ENDPOINT] [--check] [--print-default]\n"
     "\n"
     "Starts the broker and every service's workers of MESH.yml as one\n"
     "supervised tree, waits until every service has its workers, prints a\n"
@@ -79,6 +79,8 @@ const char hearth_cli_up_usage[] =
     "(sentiment, wordcount, slowstart, keywords, pipeline 'opinions').\n"
     "\n"
     "  -c, --config FILE  the mesh to run (schemas/CONFIG.md)\n"
+"      --bind ENDPOINT  instead of the mesh's first broker bind (a port of\n"
+"                     * picks a free one, shown in the status table)\n"
     "      --check        load and check the mesh, print a summary, exit\n"
     "      --print-default  print the embedded default mesh and exit\n"
     "  -h, --help         show this help\n"
@@ -359,6 +361,12 @@ s_available (const s_up_t *self, const hearth_config_service_t *service,
     }
     if (s_find_program (self, argv->argv[0], dir, path, sizeof path)) {
         snprintf (why, size, "program '%s' not found", argv->argv[0]);
+        return false;
+    }
+    if (service->kind == HEARTH_SERVICE_COMMAND
+    &&  s_find_program (self, "hearth-worker", dir, path, sizeof path)) {
+        snprintf (why, size, "hearth-worker not found next to %s, in the "
+                  "build tree or on PATH", self->exe_dir);
         return false;
     }
     /*  A script argument that is missing would only show as a crash loop. */
@@ -809,6 +817,20 @@ s_load (s_up_t *self, const char *path)
     return 0;
 }
 
+/*  --bind: the broker binds here instead of the mesh's first endpoint.    */
+static int
+s_override_bind (s_up_t *self, const char *bind)
+{
+    char *copy = strdup (bind);
+    if (!copy) {
+        hearth_cli_out_fail ("up: out of memory");
+        return -1;
+    }
+    free (self->config->broker.bind.argv[0]);
+    self->config->broker.bind.argv[0] = copy;
+    return 0;
+}
+
 /*  Decides which services run. In the default mesh a service whose files
     are missing is left out (with the pipelines naming it); in a given mesh
     that is an error.                                                        */
@@ -948,12 +970,14 @@ s_print_summary (const s_up_t *self)
 /*  Parses up's options. Returns -1 on a usage error, 1 when done (help,
     print-default), else 0.                                                  */
 static int
-s_parse (int argc, char **argv, const char **path, bool *check)
+s_parse (int argc, char **argv, const char **path, const char **bind,
+         bool *check)
 {
-    enum { OPT_CHECK = 1000, OPT_PRINT_DEFAULT };
+    enum { OPT_CHECK = 1000, OPT_PRINT_DEFAULT, OPT_BIND };
     static const struct option options[] = {
         { "config", required_argument, NULL, 'c' },
         { "check", no_argument, NULL, OPT_CHECK },
+        { "bind", required_argument, NULL, OPT_BIND },
         { "print-default", no_argument, NULL, OPT_PRINT_DEFAULT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -967,6 +991,9 @@ s_parse (int argc, char **argv, const char **path, bool *check)
         else
         if (c == OPT_CHECK)
             *check = true;
+        else
+        if (c == OPT_BIND)
+            *bind = optarg;
         else
         if (c == OPT_PRINT_DEFAULT) {
             fputs (s_default_mesh, stdout);
@@ -995,8 +1022,9 @@ hearth_cli_up (const hearth_cli_opts_t *opts, int argc, char **argv)
 {
     (void) opts;                    /* the mesh says where the broker is    */
     const char *path = NULL;
+    const char *bind = NULL;
     bool check = false;
-    int rc = s_parse (argc, argv, &path, &check);
+    int rc = s_parse (argc, argv, &path, &bind, &check);
     if (rc)
         return rc > 0 ? HEARTH_EXIT_OK : HEARTH_EXIT_USAGE;
     s_up_t self;
@@ -1007,7 +1035,7 @@ hearth_cli_up (const hearth_cli_opts_t *opts, int argc, char **argv)
     snprintf (self.exe_dir, sizeof self.exe_dir, "%s",
               len > 0 ? dirname (exe) : ".");
     s_python_path (&self);
-    if (s_load (&self, path)) {
+    if (s_load (&self, path) || (bind && s_override_bind (&self, bind))) {
         s_destroy (&self);
         return HEARTH_EXIT_ERROR;
     }

@@ -252,3 +252,30 @@ pipelines:
     assert up.stop() == 0, up.proc.output()
     wait_until(lambda: all(gone(p) for p in kids), timeout=10.0, what="children gone")
     assert os.path.basename(env_worker) == "hearth-worker"
+
+
+def test_up_without_config_runs_the_default_mesh(ups):
+    """The README's main-job command, on a free port: every example expert
+    that is built and present comes up, and the pipeline runs them all."""
+    up = Up(None, "--bind", "tcp://127.0.0.1:*")
+    ups.append(up)
+    up.wait_ready(timeout=120.0)
+    out = up.proc.output()
+    assert re.search(r"^sentiment\s+1/1\s", out, re.M), out
+    present = {name for name in ("wordcount", "slowstart", "keywords")
+               if re.search(r"^%s\s+(\d+)/\1\s" % name, out, re.M)}
+    left_out = {name for name in ("wordcount", "slowstart", "keywords")
+                if re.search(r"leaving out %s:" % name, out)}
+    assert present | left_out == {"wordcount", "slowstart", "keywords"}, out
+    if "pipeline opinions = wordcount,[sentiment,keywords]" in out:
+        done = run_cli(up.endpoint, "call", "opinions", '{"text": "a good warm day"}')
+        assert done.returncode == 0, done.stderr
+        assert set(json.loads(done.stdout)["opinions"]) == {"wordcount", "sentiment", "keywords"}
+    else:
+        # The pipeline is left out only with one of its services.
+        assert not {"wordcount", "keywords"} <= present, out
+    done = run_cli(up.endpoint, "call", "sentiment", '{"text": "I love this"}')
+    assert done.returncode == 0, done.stderr
+    kids = children_of(up.proc.pid)
+    assert up.stop() == 0, up.proc.output()
+    wait_until(lambda: all(gone(p) for p in kids), timeout=10.0, what="children gone")
