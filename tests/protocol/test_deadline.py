@@ -93,3 +93,24 @@ def test_mdp_request_expires_in_queue(hearth):
     worker = m.mdp_worker("ghost")
     m.wait_mmi("ghost", b"200")
     assert worker.recv_job(timeout=0.3) is None, "an expired MDP request was dispatched"
+
+
+def test_deadline_rewritten_at_dispatch(env):
+    """4.3: "The REQUEST metadata is the client's map with deadline rewritten
+    to the budget remaining at dispatch"."""
+    m = env.mesh
+    worker = m.native_worker("budget")
+    client = m.native_client()
+    first = client.request("budget", b"hold", {"deadline": 10000})
+    held = worker.recv_job()
+    assert held is not None
+    second = client.request("budget", b"queued", {"deadline": 3000})
+    m.idle(0.5)                        # the second request spends 0.5 s queued
+    worker.reply(held, 200, b"1")
+    job = worker.recv_job()
+    assert job is not None and job.body == b"queued"
+    assert job.meta["deadline"] <= 2600, "deadline not reduced by queue time: %r" % job.meta
+    assert job.meta["deadline"] >= 1000, job.meta
+    worker.reply(job, 200, b"2")
+    assert client.recv(rid=first).status == 200
+    assert client.recv(rid=second).status == 200

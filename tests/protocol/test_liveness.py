@@ -412,3 +412,25 @@ def test_mdp_queued_request_outlives_linger(hearth):
     assert job is not None and job.body == [b"still here?"], "the MDP request did not wait"
     second.reply(job, b"yes")
     assert client.recv() == [b"mdp.patient", b"yes"]
+
+
+def test_resend_goes_to_head_of_queue(fast):
+    """5.4: an idempotent request of a dead worker "is put back at the head of
+    its queue for another worker (attempt 2)": before requests queued later."""
+    m = fast.mesh
+    w1 = m.native_worker("head")
+    client = m.native_client()
+    resent = client.request("head", b"A", {"deadline": 20000, "idempotent": True})
+    assert w1.recv_job() is not None
+    behind = client.request("head", b"B", {"deadline": 20000})
+    w1.close()
+    m.wait_mmi("head", b"404")         # the broker noticed the death
+    w2 = m.native_worker("head")
+    job = w2.recv_job()
+    assert job is not None and job.body == b"A" and job.meta["attempt"] == 2, job
+    w2.reply(job, 200, b"a")
+    job = w2.recv_job()
+    assert job is not None and job.body == b"B" and job.meta["attempt"] == 1, job
+    w2.reply(job, 200, b"b")
+    assert client.recv(rid=resent).body == b"a"
+    assert client.recv(rid=behind).body == b"b"

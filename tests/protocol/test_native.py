@@ -172,6 +172,12 @@ def test_services_listing(env):
     assert [e["name"] for e in only] == ["beta"]
     reply = client.call(P.HEARTH_SVC_SERVICES, b"gamma")
     assert reply.status == P.HEARTH_STATUS_NOT_FOUND and reply.error
+    # "descriptor: the map the most recently registered native worker sent, or nil"
+    m.mdp_worker("mdp.only")
+    m.wait_mmi("mdp.only", b"200")
+    reply = client.call(P.HEARTH_SVC_SERVICES, b"mdp.only")
+    only = unpack(reply.body)
+    assert only[0]["descriptor"] is None and only[0]["mdp_workers"] == 1, only
 
 
 def test_metadata_forwarding(env):
