@@ -837,6 +837,9 @@ s_load_pipelines (s_loader_t *self)
     const s_node_t *map = self->pipelines;
     if (!map || map->count == 0)
         return 0;
+    if (map->count / 2 > HEARTH_CONFIG_PIPELINES_MAX)
+        return s_fail_at (self, map, "more than %d pipelines",
+                          HEARTH_CONFIG_PIPELINES_MAX);
     self->config->pipelines = calloc (map->count / 2,
                                       sizeof (hearth_config_pipeline_t));
     if (!self->config->pipelines)

@@ -18,6 +18,7 @@
 #define HEARTH_CONFIG_DEPTH_MAX   8         /* nested maps and lists        */
 #define HEARTH_CONFIG_SIZE_MAX    (1 << 20) /* bytes in a config file       */
 #define HEARTH_CONFIG_BINDS_MAX   16        /* as hearth-broker --bind      */
+#define HEARTH_CONFIG_PIPELINES_MAX 256     /* as hearth-broker --pipeline  */
 #define HEARTH_CONFIG_ROUTE_STAGES_MAX 32   /* as the broker's routes       */
 #define HEARTH_CONFIG_ROUTE_GROUP_MAX  16
 

@@ -237,6 +237,32 @@ test_file_errors (void)
     CHECK_STR (tiny, "t.yml:1");
 }
 
+/*  The broker takes at most 256 --pipeline and 16 --bind: so does the
+    loader, or a mesh that loads could not start.                           */
+static void
+test_broker_limits (void)
+{
+    char text[16384] = "services:\n  a: {command: [cat]}\npipelines:\n";
+    for (int i = 0; i <= HEARTH_CONFIG_PIPELINES_MAX; i++)
+        snprintf (text + strlen (text), sizeof text - strlen (text),
+                  "  p%d: a\n", i);
+    char error[512];
+    hearth_config_t *config = hearth_config_load_string (text, "t.yml", error,
+                                                         sizeof error);
+    CHECK (config == NULL);
+    CHECK_STR (error, "t.yml:4:3: more than 256 pipelines");
+    hearth_config_destroy (&config);
+    strcpy (text, "broker:\n  bind: [");
+    for (int i = 0; i <= HEARTH_CONFIG_BINDS_MAX; i++)
+        snprintf (text + strlen (text), sizeof text - strlen (text),
+                  "%sipc:///tmp/b%d", i ? ", " : "", i);
+    strcat (text, "]\nservices:\n  a: {command: [cat]}\n");
+    config = hearth_config_load_string (text, "t.yml", error, sizeof error);
+    CHECK (config == NULL);
+    CHECK_STR (error, "t.yml:2:9: 'bind' must have at most 16 items");
+    hearth_config_destroy (&config);
+}
+
 static bool
 s_only_ab (const char *name, void *arg)
 {
@@ -286,5 +312,6 @@ main (void)
     RUN (test_bad_texts);
     RUN (test_file_errors);
     RUN (test_routes);
+    RUN (test_broker_limits);
     return HEARTH_TEST_RESULT;
 }
