@@ -83,11 +83,12 @@ hw_host_start (hw_host_t *self)
 {
     /*  A write to a child that just died must fail with EPIPE, not kill us. */
     signal (SIGPIPE, SIG_IGN);
-    hearth_log_info ("serving %s with %d %s of: %s%s", self->options.service,
-                     self->count, self->options.per_request
+    hearth_log_info ("serving %s with %d %s of %s (%s framing)",
+                     self->options.service, self->count,
+                     self->options.per_request
                      ? "concurrent run(s) per request" : "warm process(es)",
                      self->options.argv[0],
-                     self->options.per_request ? "" : "");
+                     hw_framing_name (self->options.framing));
     for (int i = 0; i < self->count; i++)
         if (hw_slot_start (self->slots[i])) {
             hearth_log_error ("cannot start a supervisor thread");

@@ -358,14 +358,24 @@ s_handle_once (hw_slot_t *self, const hearth_request_t *request,
                       hw_child_tail (child, tail, sizeof tail));
             status = HEARTH_STATUS_WORKER_LOST;
         }
+        else
+        if (rc == HW_CHILD_TIMEOUT) {
+            snprintf (error, sizeof error, "%s: child pid %d gave no answer "
+                      "within %d ms and was killed", service, pid, budget_ms);
+            status = HEARTH_STATUS_TIMEOUT;
+        }
+        else
+        if (rc == HW_CHILD_GARBAGE) {
+            snprintf (error, sizeof error, "%s: child pid %d wrote more than "
+                      "%d bytes; stderr: %s", service, pid,
+                      HEARTH_DEFAULT_MAX_MESSAGE,
+                      hw_child_tail (child, tail, sizeof tail));
+            status = HEARTH_STATUS_WORKER_ERROR;
+        }
         else {
-            hw_child_t *probe = child;
-            status = s_warm_failure (self, probe, rc, budget_ms, error,
-                                     sizeof error);
-            if (rc == HW_CHILD_TIMEOUT)
-                snprintf (error, sizeof error, "%s: child pid %d gave no "
-                          "answer within %d ms and was killed", service, pid,
-                          budget_ms);
+            snprintf (error, sizeof error, "%s: hearth-worker is shutting "
+                      "down", service);
+            status = HEARTH_STATUS_UNAVAILABLE;
         }
         hw_child_destroy (&child);      /* kills what is left, reaps        */
         if (status == HEARTH_STATUS_OK)
