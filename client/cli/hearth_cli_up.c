@@ -332,7 +332,7 @@ static bool
 s_available (const s_up_t *self, const hearth_config_service_t *service,
              char *why, size_t size)
 {
-    char dir[PATH_MAX], path[PATH_MAX];
+    char dir[PATH_MAX] = "", path[PATH_MAX];
     if (s_service_dir (self, service, dir, sizeof dir) || !s_is_dir (dir)) {
         snprintf (why, size, "directory '%s' not found", dir);
         return false;
@@ -553,8 +553,8 @@ static int
 s_add_service (s_up_t *self, size_t i, const char *worker_host)
 {
     const hearth_config_service_t *service = &self->config->services[i];
-    char dir[PATH_MAX], program[PATH_MAX];
-    s_service_dir (self, service, dir, sizeof dir);
+    char dir[PATH_MAX] = "", program[PATH_MAX];
+    s_service_dir (self, service, dir, sizeof dir);     /* checked before  */
     s_strv_t argv = { 0 }, env = { 0 };
     int copies = service->processes;
     self->expected[i] = service->processes;
