@@ -515,7 +515,9 @@ void
 hb_worker_replied (hearth_broker_t *self, hb_worker_t *worker)
 {
     if (worker->draining && zlistx_size (worker->jobs) == 0)
-        hb_worker_remove (self, worker, "drained after DISCONNECT", false);
+        /*  Our DISCONNECT back is the acknowledgement: nothing more will
+            be routed to it, so it may close (PROTOCOL.md 4.5).             */
+        hb_worker_remove (self, worker, "drained after DISCONNECT", true);
     else
         hb_dispatch (self, worker->service);
 }
@@ -652,7 +654,7 @@ hb_worker_message (hearth_broker_t *self, hearth_frames_t *msg,
     }
     else
     if (command == HEARTH_WORKER_DISCONNECT)
-        hb_worker_remove (self, worker, "disconnected", false);
+        hb_worker_remove (self, worker, "disconnected", proto == HB_PROTO_NATIVE);
 }
 
 bool

@@ -50,6 +50,8 @@ struct _hearth_worker_t {
     atomic_bool stop;           /* lock-free: safe from a signal handler    */
     atomic_bool registered;
     atomic_bool running;
+    bool stopping;              /* DISCONNECT sent, finishing (I/O thread)  */
+    bool acknowledged;          /* the broker answered it: nothing more comes */
 
     /*  Owned by the I/O thread while running.                              */
     void *ctx;
@@ -531,6 +533,11 @@ s_handle_broker_message (hearth_worker_t *self, hearth_frames_t *frames,
                 hearth_log_sample (hearth_frames_data (frames, 3),
                                    hearth_frames_size (frames, 3), reason,
                                    sizeof reason);
+            if (self->stopping) {
+                /*  Its answer to ours: it routes nothing more to us.       */
+                self->acknowledged = true;
+                break;
+            }
             hearth_log_info ("broker sent DISCONNECT%s%s",
                              reason[0] ? ": " : "", reason);
             s_disconnect (self, now, "disconnected us");
@@ -663,12 +670,14 @@ s_serve (hearth_worker_t *self)
 
 /*  On stop: tell the broker (it then sends nothing new and waits for what
     we hold, PROTOCOL.md 4.5), then finish every held job, queued ones too,
-    until their deadlines (at most S_STOP_GRACE_MS) and send the replies.
-    Requests the broker sent before it read our DISCONNECT are held too.    */
+    until their deadlines (at most S_STOP_GRACE_MS) and send the replies,
+    and wait for the broker's acknowledging DISCONNECT.                      */
 static void
 s_drain (hearth_worker_t *self)
 {
     int64_t now = hearth_clock_ms ();
+    self->stopping = true;
+    self->acknowledged = false;
     if (self->broker)
         s_send_command (self, HEARTH_WORKER_DISCONNECT);
     atomic_store (&self->registered, false);
@@ -681,7 +690,10 @@ s_drain (hearth_worker_t *self)
         }
     if (latest >= 0)
         until = s_min (until, latest + S_STOP_CHECK_MS);
-    while (self->outstanding > 0 && now < until) {
+    /*  Until the broker acknowledges, a request it sent before reading our
+        DISCONNECT may still arrive: it is ours to serve.                    */
+    while ((self->outstanding > 0 || (self->broker && !self->acknowledged))
+       &&  now < until) {
         zmq_pollitem_t items[] = {
             { self->pipe, 0, ZMQ_POLLIN, 0 },
             { self->broker, 0, ZMQ_POLLIN, 0 },

@@ -20,11 +20,11 @@ def test_disconnect_while_holding_drains(hearth):
     first = client.request("drain.svc", b"one", {"deadline": 10000})
     job = leaving.recv_job()
     assert job is not None
-    logged = len(env.broker.lines)
     leaving.send(leaving.frames_of("HEARTH_WORKER_DISCONNECT"))
     # the DISCONNECT and the next request travel on different connections:
-    # wait until the broker has read the DISCONNECT, or the request may win
-    env.broker.wait_line(r"draining", timeout=5, start=logged)
+    # wait until the broker shows the worker draining, or the request may win
+    watcher = m.native_client()
+    H.wait_until(lambda: _draining(watcher, "drain.svc") == 1, what="worker draining")
     # it has credit left, yet gets nothing new
     second = client.request("drain.svc", b"two", {"deadline": 10000})
     assert leaving.recv_job(timeout=0.3) is None
@@ -32,6 +32,8 @@ def test_disconnect_while_holding_drains(hearth):
     leaving.reply(job, 200, b"finished")
     reply = client.recv(rid=first)
     assert reply is not None and reply.status == 200 and reply.body == b"finished", reply
+    # once empty it is removed, and the broker acknowledges with DISCONNECT
+    assert leaving.recv_disconnect() is not None, "no DISCONNECT acknowledgement"
     # it is gone once empty; the queued request waits for a new worker
     m.wait_mmi("drain.svc", b"404")
     fresh = m.native_worker("drain.svc")
@@ -53,3 +55,13 @@ def test_draining_worker_that_dies_loses_its_requests(fast):
     worker.silent = True
     reply = client.recv(rid=rid, timeout=10)
     assert reply is not None and reply.status == P.HEARTH_STATUS_WORKER_LOST, reply
+
+
+def test_disconnect_of_idle_worker_is_acknowledged(env):
+    """4.5: a native worker that holds nothing is removed at once; "the broker
+    then acknowledges with DISCONNECT"."""
+    m = env.mesh
+    worker = m.native_worker("drain.idle")
+    worker.send(worker.frames_of("HEARTH_WORKER_DISCONNECT"))
+    assert worker.recv_disconnect() is not None, "no DISCONNECT acknowledgement"
+    m.wait_mmi("drain.idle", b"404")
