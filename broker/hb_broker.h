@@ -10,6 +10,7 @@
 #include "hearth/hearth_proto.h"
 #include "hearth_broker.h"
 #include "hearth_clock.h"
+#include "hearth_route.h"
 #include "hearth_log.h"
 #include "hearth_meta.h"
 #include "hearth_wire.h"
@@ -128,9 +129,6 @@ void hb_worker_message (hearth_broker_t *self, hearth_frames_t *msg,
     control characters, so it is a safe C string and safe to log. 0 or -1. */
 int hb_service_name (hearth_frames_t *msg, int frame,
                      char name[HEARTH_SERVICE_MAX + 1]);
-/*  True if a registered service (or pipeline) may have this name: not a
-    broker service, and none of the route characters ',' '[' ']' ' '.      */
-bool hb_service_name_ok (const char *name);
 /*  The route for a requested name: a pipeline's, or the name itself if it
     is a route expression; NULL for a plain service.                         */
 const char *hb_route_for (hearth_broker_t *self, const char *name);

@@ -86,7 +86,7 @@ s_worker_ready (hearth_broker_t *self, hearth_frames_t *msg)
         hb_drop (self, msg, HB_FRAME (3), "malformed MDP READY");
         return;
     }
-    if (!hb_service_name_ok (name)) {
+    if (hearth_route_name_check (name)) {
         /*  RFC 8: mmi. belongs to the broker; the worker is disconnected.  */
         hearth_log_warn ("MDP worker tried to register reserved or route-like "
                          "name '%s'", name);

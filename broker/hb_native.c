@@ -266,8 +266,8 @@ s_worker_ready (hearth_broker_t *self, hearth_frames_t *msg)
         error = "service names starting with 'mmi.' or 'hearth.' are reserved";
     }
     else
-    if (!hb_service_name_ok (service_name))
-        error = "service names cannot contain ',', '[', ']' or spaces";
+    if (hearth_route_name_check (service_name))
+        error = "service names cannot contain spaces, ',', '[' or ']'";
     else
         error = s_parse_descriptor (hearth_frames_data (msg, HB_FRAME (4)),
                                     hearth_frames_size (msg, HB_FRAME (4)),

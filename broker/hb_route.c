@@ -2,108 +2,21 @@
 #include "hb_broker.h"
 #include "hb_route.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <stdarg.h>
 
 struct _hb_route_t {
-    hb_route_spec_t spec;
+    hearth_route_t spec;
     char *text;                 /* the expression or pipeline name          */
     hb_job_t *parent;           /* the client's request; NULL once answered */
     int stage;                  /* running stage                            */
     int pending;                /* children out, +1 while a stage starts    */
     zmq_msg_t document;         /* the running stage's input                */
-    zmq_msg_t reply[HB_ROUTE_GROUP_MAX];    /* the stage's replies          */
+    zmq_msg_t reply[HEARTH_ROUTE_GROUP_MAX];    /* the stage's replies          */
     msgpack_sbuffer trace;      /* one map per finished child               */
     msgpack_packer packer;
     uint32_t trace_count;
 };
-
-/* ------------------------------------------------------------- parsing */
-
-bool
-hb_route_is_expression (const char *text)
-{
-    return strpbrk (text, ",[]") != NULL;
-}
-
-static int
-s_parse_error (char *error, size_t size, const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    vsnprintf (error, size, format, args);
-    va_end (args);
-    return -1;
-}
-
-/*  Reads one service name at *cursor (spaces around it skipped).           */
-static int
-s_parse_name (const char **cursor, char *name, char *error, size_t size)
-{
-    const char *p = *cursor;
-    while (*p == ' ')
-        p++;
-    size_t len = 0;
-    while (p[len] && !strchr (",[] ", p[len])) {
-        if ((unsigned char) p[len] < 0x20 || p[len] == 0x7f)
-            return s_parse_error (error, size, "control character in route");
-        len++;
-    }
-    if (len == 0)
-        return s_parse_error (error, size, "empty service name in route at "
-                              "'%.20s'", p);
-    if (len > HEARTH_SERVICE_MAX)
-        return s_parse_error (error, size, "service name in route longer than "
-                              "%d bytes", HEARTH_SERVICE_MAX);
-    memcpy (name, p, len);
-    name[len] = 0;
-    if (hb_is_reserved (name))
-        return s_parse_error (error, size, "'%s' is a broker service, not a "
-                              "route stage", name);
-    p += len;
-    while (*p == ' ')
-        p++;
-    *cursor = p;
-    return 0;
-}
-
-int
-hb_route_parse (const char *text, hb_route_spec_t *spec, char *error,
-                size_t size)
-{
-    const char *p = text;
-    spec->stage_count = 0;
-    while (true) {
-        if (spec->stage_count == HB_ROUTE_STAGES_MAX)
-            return s_parse_error (error, size, "route has more than %d stages",
-                                  HB_ROUTE_STAGES_MAX);
-        int stage = spec->stage_count++;
-        spec->size[stage] = 0;
-        while (*p == ' ')
-            p++;
-        bool group = *p == '[';
-        if (group)
-            p++;
-        do {
-            if (spec->size[stage] == HB_ROUTE_GROUP_MAX)
-                return s_parse_error (error, size, "group has more than %d "
-                                      "services", HB_ROUTE_GROUP_MAX);
-            if (s_parse_name (&p, spec->name[stage][spec->size[stage]++],
-                              error, size))
-                return -1;
-        } while (group && *p == ',' && p++);
-        if (group && *p++ != ']')
-            return s_parse_error (error, size, "group not closed with ']'");
-        while (*p == ' ')
-            p++;
-        if (*p == 0)
-            return 0;
-        if (*p++ != ',')
-            return s_parse_error (error, size, "expected ',' between stages "
-                                  "at '%.20s'", p - 1);
-    }
-}
 
 /* ------------------------------------------------------------- running */
 
@@ -117,9 +30,10 @@ static void
 s_route_free (hb_route_t *route)
 {
     zmq_msg_close (&route->document);
-    for (int i = 0; i < HB_ROUTE_GROUP_MAX; i++)
+    for (int i = 0; i < HEARTH_ROUTE_GROUP_MAX; i++)
         zmq_msg_close (&route->reply[i]);
     msgpack_sbuffer_destroy (&route->trace);
+    hearth_route_free (&route->spec);
     free (route->text);
     free (route);
 }
@@ -214,9 +128,9 @@ s_start_stage (hearth_broker_t *self, hb_route_t *route)
     int stage = route->stage;
     /*  Hold the route while children are submitted: one may be answered
         (queue full) before the loop ends.                                   */
-    route->pending = route->spec.size[stage] + 1;
-    for (int i = 0; i < route->spec.size[stage]; i++) {
-        const char *name = route->spec.name[stage][i];
+    route->pending = hearth_route_stage_size (&route->spec, stage) + 1;
+    for (int i = 0; i < hearth_route_stage_size (&route->spec, stage); i++) {
+        const char *name = hearth_route_service (&route->spec, stage, i);
         hb_service_t *service = hb_service_lookup (self, name, HB_FIND);
         hb_job_t *child = service ? hb_jobs_create (self->jobs, parent->deadline_at)
                                   : NULL;
@@ -248,24 +162,26 @@ s_start_stage (hearth_broker_t *self, hb_route_t *route)
 
 void
 hb_route_start (hearth_broker_t *self, hb_job_t *parent,
-                const hb_route_spec_t *spec, const char *text)
+                hearth_route_t *spec, const char *text)
 {
     hb_route_t *route = calloc (1, sizeof *route);
     char *copy = strdup (text);
     if (!route || !copy) {
         free (route);
         free (copy);
+        hearth_route_free (spec);
         hb_answer (self, parent, HEARTH_STATUS_UNAVAILABLE,
                    "broker out of memory", NULL, NULL, NULL);
         hb_jobs_release (self->jobs, &parent);
         return;
     }
     route->spec = *spec;
+    memset (spec, 0, sizeof *spec);       /* taken over */
     route->text = copy;
     route->parent = parent;
     zmq_msg_init (&route->document);
     zmq_msg_move (&route->document, &parent->body);
-    for (int i = 0; i < HB_ROUTE_GROUP_MAX; i++)
+    for (int i = 0; i < HEARTH_ROUTE_GROUP_MAX; i++)
         zmq_msg_init (&route->reply[i]);
     msgpack_sbuffer_init (&route->trace);
     msgpack_packer_init (&route->packer, &route->trace, msgpack_sbuffer_write);
@@ -323,7 +239,7 @@ s_merge_group (hb_route_t *route, int size, zmq_msg_t *out, char *error,
         if (!json_is_object (doc)) {
             snprintf (error, error_size, "stage %d: reply of '%s' is not a JSON "
                       "object, so the group cannot be merged", route->stage,
-                      route->spec.name[route->stage][i]);
+                      hearth_route_service (&route->spec, route->stage, i));
             json_decref (doc);
             json_decref (merged);
             return -1;
@@ -352,7 +268,7 @@ s_merge_group (hb_route_t *route, int size, zmq_msg_t *out, char *error,
 static void
 s_stage_complete (hearth_broker_t *self, hb_route_t *route)
 {
-    int size = route->spec.size[route->stage];
+    int size = hearth_route_stage_size (&route->spec, route->stage);
     zmq_msg_t next;
     if (size == 1) {
         zmq_msg_init (&next);
@@ -412,6 +328,6 @@ hb_route_expire (hearth_broker_t *self, hb_job_t *parent)
     hb_route_t *route = parent->route;
     s_fail (self, route, HEARTH_STATUS_TIMEOUT,
             "deadline exceeded at stage %d (%s) of route '%s'", route->stage,
-            route->spec.name[route->stage][0], route->text);
+            hearth_route_service (&route->spec, route->stage, 0), route->text);
     s_route_settle (route);
 }

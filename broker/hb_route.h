@@ -15,33 +15,18 @@
 #include <zmq.h>
 #include "hearth/hearth_proto.h"
 
-#define HB_ROUTE_STAGES_MAX 32
-#define HB_ROUTE_GROUP_MAX  16
-
-/*  A parsed route: stages of one service, or of a parallel group.          */
-typedef struct {
-    int stage_count;
-    int size[HB_ROUTE_STAGES_MAX];      /* services in each stage           */
-    char name[HB_ROUTE_STAGES_MAX][HB_ROUTE_GROUP_MAX][HEARTH_SERVICE_MAX + 1];
-} hb_route_spec_t;
-
-/*  True if text is a route expression rather than one service name.       */
-bool hb_route_is_expression (const char *text);
-
-/*  Parses a route expression. Returns 0, or -1 with the reason in error.  */
-int hb_route_parse (const char *text, hb_route_spec_t *spec, char *error,
-                    size_t size);
+#include "hearth_route.h"
 
 typedef struct _hb_route_t hb_route_t;
 typedef struct _hearth_broker_t hearth_broker_t;
 typedef struct _hb_job_t hb_job_t;
 
 /*  Starts a route for parent, a job holding the client's request (body,
-    metadata, client, deadline; no service). spec is copied; text is the
-    name the client asked for (a pipeline or the expression). Answers the
-    parent itself on any failure.                                            */
+    metadata, client, deadline; no service). Takes over the parsed spec;
+    text is the name the client asked for (a pipeline or the expression).
+    Answers the parent itself on any failure.                                */
 void hb_route_start (hearth_broker_t *self, hb_job_t *parent,
-                     const hb_route_spec_t *spec, const char *text);
+                     hearth_route_t *spec, const char *text);
 
 /*  A child job's outcome: status, the error text (or NULL) and the reply
     body (moved from, may be NULL). The child is not released here.          */

@@ -657,39 +657,36 @@ hb_worker_message (hearth_broker_t *self, hearth_frames_t *msg,
         hb_worker_remove (self, worker, "disconnected", proto == HB_PROTO_NATIVE);
 }
 
-bool
-hb_service_name_ok (const char *name)
-{
-    return !hb_is_reserved (name) && !strpbrk (name, ",[] ");
-}
 
 const char *
 hb_route_for (hearth_broker_t *self, const char *name)
 {
     const char *route = zhashx_lookup (self->pipelines, name);
-    return route ? route : hb_route_is_expression (name) ? name : NULL;
+    return route ? route : hearth_route_is_expression (name) ? name : NULL;
 }
 
 void
 hb_submit_route (hearth_broker_t *self, hb_job_t *job, const char *name,
                  const char *route)
 {
-    hb_route_spec_t spec;
+    hearth_route_t spec;
     char error[320];
     self->open_jobs++;
     self->stats.requests++;
     int status = HEARTH_STATUS_BAD_REQUEST;
-    int rc = hb_route_parse (route, &spec, error, sizeof error);
+    int rc = hearth_route_parse (route, &spec, error, sizeof error);
     /*  Every stage's service must exist now: fail fast, as for a service. */
     for (int stage = 0; rc == 0 && stage < spec.stage_count; stage++)
-        for (int i = 0; rc == 0 && i < spec.size[stage]; i++)
-            if (!hb_service_lookup (self, spec.name[stage][i], HB_FIND)) {
+        for (int i = 0; rc == 0 && i < hearth_route_stage_size (&spec, stage); i++)
+            if (!hb_service_lookup (self, hearth_route_service (&spec, stage, i),
+                                    HB_FIND)) {
                 snprintf (error, sizeof error, "stage %d: no such service '%s'",
-                          stage, spec.name[stage][i]);
+                          stage, hearth_route_service (&spec, stage, i));
                 status = HEARTH_STATUS_NOT_FOUND;
                 rc = -1;
             }
     if (rc) {
+        hearth_route_free (&spec);
         hb_answer (self, job, status, error, NULL, NULL, NULL);
         hb_jobs_release (self->jobs, &job);
         return;

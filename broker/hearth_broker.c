@@ -154,13 +154,16 @@ int
 hearth_broker_add_pipeline (hearth_broker_t *self, const char *name,
                             const char *route, char *error, size_t size)
 {
-    hb_route_spec_t spec;
+    hearth_route_t spec;
     char reason[300];
-    if (!*name || strlen (name) > HEARTH_SERVICE_MAX || !hb_service_name_ok (name))
-        snprintf (error, size, "pipeline name '%s' is not a valid service name",
-                  name);
+    const char *invalid = hearth_route_name_check (name);
+    int parsed = invalid ? -1 : hearth_route_parse (route, &spec, reason, sizeof reason);
+    if (!invalid)
+        hearth_route_free (&spec);
+    if (invalid)
+        snprintf (error, size, "pipeline name '%s' %s", name, invalid);
     else
-    if (hb_route_parse (route, &spec, reason, sizeof reason))
+    if (parsed)
         snprintf (error, size, "pipeline '%s': %s", name, reason);
     else
     if (zhashx_insert (self->pipelines, name, (void *) route))

@@ -9,6 +9,7 @@
     default, type and range lives in exactly one place.
 */
 #include "hearth_config.h"
+#include "hearth_route.h"
 #include "hearth/hearth_proto.h"
 
 #include <errno.h>
@@ -624,20 +625,7 @@ s_apply_table (s_loader_t *self, const s_key_t *table, const s_node_t *map,
 const char *
 hearth_config_name_check (const char *name)
 {
-    size_t len = strlen (name);
-    if (len == 0 || len > HEARTH_SERVICE_MAX)
-        return "must be 1 to 255 bytes";
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) name[i];
-        if (c <= ' ' || c == 0x7f || strchr (",[]", c))
-            return "must not contain spaces, control characters, ',', '[' "
-                   "or ']'";
-    }
-    if (strncmp (name, HEARTH_MMI_PREFIX, strlen (HEARTH_MMI_PREFIX)) == 0
-    ||  strncmp (name, HEARTH_INTERNAL_PREFIX,
-                 strlen (HEARTH_INTERNAL_PREFIX)) == 0)
-        return "is reserved for the broker (mmi., hearth.)";
-    return NULL;
+    return hearth_route_name_check (name);
 }
 
 /*  What one service needs beyond its keys' own checks.                    */
@@ -724,84 +712,20 @@ s_known_service (const char *name, void *arg)
     return hearth_config_service (arg, name) != NULL;
 }
 
-static int
-s_route_error (char *error, size_t size, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static int
-s_route_error (char *error, size_t size, const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    vsnprintf (error, size, format, args);
-    va_end (args);
-    return -1;
-}
-
-/*  Reads one service name at *cursor, spaces around it skipped.           */
-static int
-s_route_name (const char **cursor, bool (*known) (const char *, void *),
-              void *arg, char *error, size_t size)
-{
-    const char *p = *cursor;
-    while (*p == ' ')
-        p++;
-    size_t len = strcspn (p, ",[] ");
-    if (len == 0)
-        return s_route_error (error, size, *p == '['
-                              ? "groups cannot be nested"
-                              : "empty service name at '%.20s'", p);
-    char name[HEARTH_SERVICE_MAX + 1];
-    if (len > HEARTH_SERVICE_MAX)
-        return s_route_error (error, size, "service name longer than %d "
-                              "bytes", HEARTH_SERVICE_MAX);
-    memcpy (name, p, len);
-    name[len] = 0;
-    const char *invalid = hearth_config_name_check (name);
-    if (invalid)
-        return s_route_error (error, size, "service name '%s' %s", name,
-                              invalid);
-    if (known && !known (name, arg))
-        return s_route_error (error, size, "unknown service '%s'", name);
-    p += len;
-    while (*p == ' ')
-        p++;
-    *cursor = p;
-    return 0;
-}
-
 int
 hearth_config_route_check (const char *route,
                            bool (*known) (const char *name, void *arg),
                            void *arg, char *error, size_t size)
 {
-    const char *p = route;
-    for (int stages = 1; ; stages++) {
-        if (stages > HEARTH_CONFIG_ROUTE_STAGES_MAX)
-            return s_route_error (error, size, "more than %d stages",
-                                  HEARTH_CONFIG_ROUTE_STAGES_MAX);
-        while (*p == ' ')
-            p++;
-        bool group = *p == '[';
-        p += group;
-        int members = 0;
-        do {
-            if (++members > HEARTH_CONFIG_ROUTE_GROUP_MAX)
-                return s_route_error (error, size, "a group has more than %d "
-                                      "services", HEARTH_CONFIG_ROUTE_GROUP_MAX);
-            if (s_route_name (&p, known, arg, error, size))
-                return -1;
-        } while (group && *p == ',' && p++);
-        if (group && *p++ != ']')
-            return s_route_error (error, size, "group not closed with ']'");
-        while (*p == ' ')
-            p++;
-        if (*p == 0)
-            return 0;
-        if (*p++ != ',')
-            return s_route_error (error, size, "expected ',' between stages "
-                                  "at '%.20s'", p - 1);
-    }
+    hearth_route_t parsed;
+    int rc = hearth_route_parse (route, &parsed, error, size);
+    for (int i = 0; rc == 0 && known && i < parsed.name_count; i++)
+        if (!known (parsed.name[i], arg)) {
+            snprintf (error, size, "unknown service '%s'", parsed.name[i]);
+            rc = -1;
+        }
+    hearth_route_free (&parsed);
+    return rc;
 }
 
 static int

@@ -14,13 +14,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "hearth_route.h"
 
 #define HEARTH_CONFIG_DEPTH_MAX   8         /* nested maps and lists        */
 #define HEARTH_CONFIG_SIZE_MAX    (1 << 20) /* bytes in a config file       */
 #define HEARTH_CONFIG_BINDS_MAX   16        /* as hearth-broker --bind      */
 #define HEARTH_CONFIG_PIPELINES_MAX 256     /* as hearth-broker --pipeline  */
-#define HEARTH_CONFIG_ROUTE_STAGES_MAX 32   /* as the broker's routes       */
-#define HEARTH_CONFIG_ROUTE_GROUP_MAX  16
+#define HEARTH_CONFIG_ROUTE_STAGES_MAX HEARTH_ROUTE_STAGES_MAX
+#define HEARTH_CONFIG_ROUTE_GROUP_MAX  HEARTH_ROUTE_GROUP_MAX
 
 typedef enum {
     HEARTH_FRAMING_LINE = 0,            /* one body per line                */
