@@ -41,6 +41,9 @@ extern char **environ;
 #ifndef HEARTH_DATA_DIR
 #   define HEARTH_DATA_DIR ""
 #endif
+#ifndef HEARTH_DATA_REL             /* DATADIR relative to BINDIR ("../share")*/
+#   define HEARTH_DATA_REL ""
+#endif
 
 /*  The mesh `hearth up` runs without -c: the example experts. Relative
     paths resolve in the examples directory (see s_examples_dir); a service
@@ -284,38 +287,78 @@ s_find_program (const s_up_t *self, const char *name, const char *directory,
     return rc;
 }
 
-/*  The examples directory the default mesh runs in: $HEARTH_EXAMPLES_DIR,
-    else the source tree's workers/examples, else the installed copy.       */
+/*  The first candidate directory (NULL or "" skipped) that holds marker,
+    a file below it, or that exists at all when marker is NULL. Copies it
+    to out, resolved with realpath so logs name it plainly. 0, or -1.      */
 static int
-s_examples_dir (char *out, size_t size)
+s_first_dir (const char *const *candidates, size_t count, const char *marker,
+             char *out, size_t size)
 {
-    const char *candidates[] = { getenv ("HEARTH_EXAMPLES_DIR"),
-                                 HEARTH_SOURCE_DIR "/workers/examples",
-                                 HEARTH_DATA_DIR "/hearth/examples" };
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
-        if (candidates[i] && *candidates[i] && s_is_dir (candidates[i]))
-            return snprintf (out, size, "%s", candidates[i]) < (int) size
-                   ? 0 : -1;
+    for (size_t i = 0; i < count; i++) {
+        char probe[PATH_MAX];
+        if (!candidates[i] || !*candidates[i]
+        ||  snprintf (probe, sizeof probe, "%s/%s", candidates[i],
+                      marker ? marker : "") >= (int) sizeof probe
+        ||  !(marker ? s_is_file (probe) : s_is_dir (probe)))
+            continue;
+        char real[PATH_MAX];
+        const char *found = realpath (candidates[i], real) ? real
+                                                           : candidates[i];
+        return snprintf (out, size, "%s", found) < (int) size ? 0 : -1;
+    }
     return -1;
 }
 
+/*  DATADIR/hearth/name of the installation we belong to, found from our
+    own executable (bin/../share), so an installation under any prefix
+    (`cmake --install --prefix`, a moved tree) finds its own data before
+    the configured DATADIR. "" when we were built without that knowledge.   */
+static void
+s_installed_dir (const s_up_t *self, const char *name, char *out,
+                 size_t size)
+{
+    out[0] = 0;
+    if (*HEARTH_DATA_REL
+    &&  snprintf (out, size, "%s/%s/hearth/%s", self->exe_dir, HEARTH_DATA_REL,
+                  name) >= (int) size)
+        out[0] = 0;
+}
+
+/*  The examples directory the default mesh runs in: $HEARTH_EXAMPLES_DIR,
+    else the installed copy next to us, else the source tree's
+    workers/examples (a build tree), else the configured DATADIR's.
+    An installation comes before the source tree, which may be newer or
+    older than what was installed.                                           */
+static int
+s_examples_dir (const s_up_t *self, char *out, size_t size)
+{
+    char installed[PATH_MAX];
+    s_installed_dir (self, "examples", installed, sizeof installed);
+    const char *candidates[] = { getenv ("HEARTH_EXAMPLES_DIR"), installed,
+                                 *HEARTH_SOURCE_DIR
+                                 ? HEARTH_SOURCE_DIR "/workers/examples" : "",
+                                 *HEARTH_DATA_DIR
+                                 ? HEARTH_DATA_DIR "/hearth/examples" : "" };
+    return s_first_dir (candidates, sizeof candidates / sizeof candidates[0],
+                        NULL, out, size);
+}
+
+/*  The directory holding the hearth Python package, in the same order as
+    the examples; "" if none.                                               */
 static void
 s_python_path (s_up_t *self)
 {
-    const char *candidates[] = { getenv ("HEARTH_PYTHONPATH"),
-                                 HEARTH_SOURCE_DIR "/client/python" };
-    self->python_path[0] = 0;
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-        char init[PATH_MAX];
-        if (candidates[i] && *candidates[i]
-        &&  snprintf (init, sizeof init, "%s/hearth/__init__.py",
-                      candidates[i]) < (int) sizeof init
-        &&  s_is_file (init)) {
-            snprintf (self->python_path, sizeof self->python_path, "%s",
-                      candidates[i]);
-            return;
-        }
-    }
+    char installed[PATH_MAX];
+    s_installed_dir (self, "python", installed, sizeof installed);
+    const char *candidates[] = { getenv ("HEARTH_PYTHONPATH"), installed,
+                                 *HEARTH_SOURCE_DIR
+                                 ? HEARTH_SOURCE_DIR "/client/python" : "",
+                                 *HEARTH_DATA_DIR
+                                 ? HEARTH_DATA_DIR "/hearth/python" : "" };
+    if (s_first_dir (candidates, sizeof candidates / sizeof candidates[0],
+                     "hearth/__init__.py", self->python_path,
+                     sizeof self->python_path))
+        self->python_path[0] = 0;
 }
 
 static int
@@ -520,6 +563,12 @@ s_worker_host_argv (const s_up_t *self, const hearth_config_service_t *service,
         s_strv_option (argv, "--version-string", "%s", service->version);
     if (service->description)
         s_strv_option (argv, "--description", "%s", service->description);
+    if (service->input_schema)
+        s_strv_option (argv, "--input-schema", "%s", service->input_schema);
+    if (service->output_schema)
+        s_strv_option (argv, "--output-schema", "%s", service->output_schema);
+    if (service->example)
+        s_strv_option (argv, "--example", "%s", service->example);
     s_strv_add (argv, "--");
     s_strv_add (argv, command0);
     for (size_t i = 1; i < service->command.count; i++)
@@ -564,6 +613,16 @@ s_add_service (s_up_t *self, size_t i, const char *worker_host)
     if (service->kind != HEARTH_SERVICE_MODULE
     &&  s_find_program (self, own->argv[0], dir, program, sizeof program))
         snprintf (program, sizeof program, "%s", own->argv[0]);
+    /*  Only hearth-worker takes them on its command line; a module or a
+        worker program publishes a descriptor of its own, so say that these
+        keys are not used rather than drop them silently.                  */
+    if (service->kind != HEARTH_SERVICE_COMMAND
+    &&  (service->input_schema || service->output_schema || service->example))
+        hearth_log_warn ("service '%s': schema and example are published "
+                         "only for command services; this %s service "
+                         "publishes its own descriptor", service->name,
+                         service->kind == HEARTH_SERVICE_MODULE ? "module"
+                                                                : "worker");
     if (service->kind == HEARTH_SERVICE_COMMAND) {
         s_worker_host_argv (self, service, worker_host, program, &argv);
         copies = 1;
@@ -800,7 +859,7 @@ s_load (s_up_t *self, const char *path)
         self->config = hearth_config_load_string (s_default_mesh,
                                                   "(default mesh)", error,
                                                   sizeof error);
-        if (s_examples_dir (self->base_dir, sizeof self->base_dir))
+        if (s_examples_dir (self, self->base_dir, sizeof self->base_dir))
             snprintf (self->base_dir, sizeof self->base_dir, ".");
     }
     if (!self->config) {
@@ -962,6 +1021,9 @@ s_print_summary (const s_up_t *self)
         s_command_text (&config->services[i], command, sizeof command);
         printf ("  service %s: %s\n", config->services[i].name, command);
     }
+    if (self->embedded)
+        printf ("  examples: %s\n  python package: %s\n", self->base_dir,
+                *self->python_path ? self->python_path : "(not found)");
     for (size_t i = 0; i < config->pipeline_count; i++)
         printf ("  pipeline %s = %s\n", config->pipelines[i].name,
                 config->pipelines[i].route);
@@ -1044,6 +1106,10 @@ hearth_cli_up (const hearth_cli_opts_t *opts, int argc, char **argv)
         s_destroy (&self);
         return HEARTH_EXIT_OK;
     }
+    if (self.embedded)
+        hearth_log_info ("default mesh: examples in %s, Python package in "
+                         "%s", self.base_dir, *self.python_path
+                         ? self.python_path : "(not found)");
     struct sigaction action = { .sa_handler = s_on_signal };
     sigemptyset (&action.sa_mask);
     sigaction (SIGINT, &action, NULL);

@@ -29,6 +29,9 @@ typedef struct {
     bool idempotent;            /* a request may run again after a crash    */
     const char *version;        /* descriptor strings, or NULL              */
     const char *description;
+    const char *input_schema;   /* descriptor: JSON Schema texts and an     */
+    const char *output_schema;  /* example request body, or NULL            */
+    const char *example;
     char *const *argv;          /* COMMAND ARGS..., NULL-terminated         */
 } hw_options_t;
 

@@ -701,6 +701,9 @@ hw_slot_new (const hw_options_t *options, int index, atomic_bool *stop,
         .concurrency = 1,
         .credit = 1,
         .idempotent = options->idempotent,
+        .input_schema = options->input_schema,
+        .output_schema = options->output_schema,
+        .example = options->example,
     };
     self->worker = hearth_worker_new (options->endpoint, &descriptor,
                                       s_handler, self);

@@ -38,6 +38,10 @@ s_usage (FILE *out)
 "      --idempotent         requests may run again after a crash\n"
 "      --version-string V   version in the service descriptor\n"
 "      --description TEXT   one line for humans in the descriptor\n"
+"      --input-schema TEXT  JSON Schema of the request document, published\n"
+"                           in the descriptor (hearth services --json)\n"
+"      --output-schema TEXT JSON Schema of the reply document, likewise\n"
+"      --example TEXT       an example request body, likewise\n"
 "  -v, --verbose            debug logging\n"
 "  -h, --help               this help\n"
 "\n"
@@ -64,7 +68,8 @@ s_int (const char *text, const char *name, int min, int max, int *value)
 
 enum {
     S_OPT_TIMEOUT = 256, S_OPT_START_TIMEOUT, S_OPT_READY, S_OPT_FRAMING,
-    S_OPT_PER_REQUEST, S_OPT_IDEMPOTENT, S_OPT_VERSION, S_OPT_DESCRIPTION
+    S_OPT_PER_REQUEST, S_OPT_IDEMPOTENT, S_OPT_VERSION, S_OPT_DESCRIPTION,
+    S_OPT_INPUT_SCHEMA, S_OPT_OUTPUT_SCHEMA, S_OPT_EXAMPLE
 };
 
 /*  Returns 0, 1 if help was printed, or -1 on a usage error (printed).    */
@@ -83,6 +88,9 @@ s_parse (int argc, char **argv, hw_options_t *o)
         { "idempotent", no_argument, NULL, S_OPT_IDEMPOTENT },
         { "version-string", required_argument, NULL, S_OPT_VERSION },
         { "description", required_argument, NULL, S_OPT_DESCRIPTION },
+        { "input-schema", required_argument, NULL, S_OPT_INPUT_SCHEMA },
+        { "output-schema", required_argument, NULL, S_OPT_OUTPUT_SCHEMA },
+        { "example", required_argument, NULL, S_OPT_EXAMPLE },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -117,6 +125,9 @@ s_parse (int argc, char **argv, hw_options_t *o)
             case S_OPT_IDEMPOTENT: o->idempotent = true; break;
             case S_OPT_VERSION: o->version = optarg; break;
             case S_OPT_DESCRIPTION: o->description = optarg; break;
+            case S_OPT_INPUT_SCHEMA: o->input_schema = optarg; break;
+            case S_OPT_OUTPUT_SCHEMA: o->output_schema = optarg; break;
+            case S_OPT_EXAMPLE: o->example = optarg; break;
             case 'v': hearth_log_set_level (HEARTH_LOG_DEBUG); break;
             case 'h': s_usage (stdout); return 1;
             default: rc = -1;
