@@ -93,7 +93,10 @@ const char hearth_cli_up_usage[] =
     "PATH; $HEARTH_BROKER_BIN and $HEARTH_WORKER_BIN override. Module\n"
     "services run $HEARTH_PYTHON (default /usr/bin/python3) -m hearth serve,\n"
     "with PYTHONPATH holding their directory and the hearth package\n"
-    "($HEARTH_PYTHONPATH, else client/python of the source tree).\n"
+    "($HEARTH_PYTHONPATH, else the installed DATADIR/hearth/python, else\n"
+    "client/python of the source tree). The default mesh's files come from\n"
+    "$HEARTH_EXAMPLES_DIR, else the installed DATADIR/hearth/examples, else\n"
+    "workers/examples of the source tree (--check shows which).\n"
     "\n"
     "Exit status: 0 after a clean stop, 1 if the mesh cannot start, 2 on a\n"
     "usage error.\n";
