@@ -1,0 +1,503 @@
+"""Client: calls services through a Hearth broker (HMP/1, PROTOCOL.md s. 3).
+
+Threading model: one I/O thread owns the DEALER socket (ZeroMQ sockets are
+not thread-safe). Callers hand their request frames to it over an inproc
+PAIR guarded by a lock, and register a pending record keyed by request id
+first, so the reply (which the I/O thread matches by id) always finds it.
+A record is removed from `_pending` exactly once, by whoever pops it first
+(the reply, the deadline, a lost connection or close); dict pops are atomic
+under the GIL, so no lock is needed for that and the per-call path stays
+lean: no per-call sockets or threads.
+"""
+
+import heapq
+import itertools
+import json
+import os
+import struct
+import threading
+import time
+from concurrent.futures import Future
+
+import msgpack
+import zmq
+
+from . import protocol as P
+from .errors import (BadRequest, BrokerUnreachable, HearthError, Timeout,
+                     error_for)
+
+#   How long past its timeout a call waits for the broker's own 504 before
+#   giving up locally: the broker's answer (with its metadata) is better.
+LOCAL_GRACE = 0.5
+CONNECT_TIMEOUT = 2.0
+#   While disconnected, how often the I/O thread checks for calls that
+#   waited longer than the connect timeout.
+_UNREACHABLE_CHECK = 0.05
+_DRAIN_MAX = 1000                  # messages read per socket per poll round
+_STOP = b"stop"                    # one-frame control message to the I/O thread
+_ROUTE_FORBIDDEN = frozenset(",[] ")
+
+
+def _default_broker():
+    return os.environ.get("HEARTH_BROKER") or P.HEARTH_DEFAULT_ENDPOINT
+
+
+def encode_doc(doc):
+    """The body for doc: bytes as they are, anything else as compact UTF-8
+    JSON (which never contains a newline, so line-framed experts take it)."""
+    if isinstance(doc, (bytes, bytearray, memoryview)):
+        return bytes(doc)
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_body(body, raw):
+    """The document in a reply body: bytes when raw, else the JSON value,
+    or the bytes themselves when the body is not JSON."""
+    if raw:
+        return body
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body
+
+
+def unpack_meta(frame):
+    """The metadata map in a frame (empty frame: empty map). Anything that is
+    not a map is reported as {} rather than failing the reply."""
+    if not frame:
+        return {}
+    try:
+        meta = msgpack.unpackb(frame, raw=False, strict_map_key=False)
+    except Exception:  # noqa: BLE001 - a broken peer must not kill the caller
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def route_expression(stages):
+    """The route expression of a list of stages (issue 3, item 3): a stage is
+    a service name, or a list/tuple of names run as a parallel group.
+    ["a", ["b", "c"], "d"] -> "a,[b,c],d". Raises ValueError on a bad name."""
+    if isinstance(stages, str):
+        stages = [stages]
+    parts = []
+    for stage in stages:
+        if isinstance(stage, (list, tuple)):
+            if not stage:
+                raise ValueError("empty parallel group in route")
+            parts.append(P.ROUTE_GROUP_OPEN
+                         + P.ROUTE_SEPARATOR.join(_route_name(n) for n in stage)
+                         + P.ROUTE_GROUP_CLOSE)
+        else:
+            parts.append(_route_name(stage))
+    if not parts:
+        raise ValueError("empty route")
+    return P.ROUTE_SEPARATOR.join(parts)
+
+
+def _route_name(name):
+    if not isinstance(name, str) or not name or _ROUTE_FORBIDDEN & set(name):
+        raise ValueError("bad service name in route: %r" % (name,))
+    return name
+
+
+class Reply:
+    """A 200 reply: .status, .meta (dict), .body (bytes) and .doc (the
+    decoded document: JSON value, or bytes when the request body was bytes
+    or the reply is not JSON)."""
+
+    __slots__ = ("status", "meta", "body", "raw")
+
+    def __init__(self, status, meta, body, raw):
+        self.status = status
+        self.meta = meta
+        self.body = body
+        self.raw = raw
+
+    @property
+    def doc(self):
+        return decode_body(self.body, self.raw)
+
+    def __repr__(self):
+        return "Reply(status=%d, meta=%r, body=%r)" % (self.status, self.meta,
+                                                        self.body[:80])
+
+
+class _Call:
+    """One request in flight. Exactly one of `waiter` (a locked lock that a
+    synchronous caller blocks on) and `future` is set."""
+
+    __slots__ = ("rid", "start", "timeout", "deadline", "raw", "waiter",
+                 "future", "sent", "outcome")
+
+    def __init__(self, rid, timeout, raw):
+        self.rid = rid
+        self.start = time.monotonic()
+        self.timeout = timeout
+        self.deadline = self.start + timeout + LOCAL_GRACE
+        self.raw = raw
+        self.waiter = None
+        self.future = None
+        self.sent = False          # forwarded to the DEALER by the I/O thread
+        self.outcome = None        # Reply or HearthError, set before waking
+
+    def finish(self, outcome):
+        """Delivers the outcome; called once, by whoever popped the call."""
+        if self.future is None:
+            self.outcome = outcome
+            self.waiter.release()
+            return
+        if self.future.set_running_or_notify_cancel():
+            if isinstance(outcome, HearthError):
+                self.future.set_exception(outcome)
+            else:
+                self.future.set_result(outcome.doc)
+
+
+class Client:
+    """A thread-safe Hearth client. Several threads may call one Client at
+    once; many requests may be in flight (submit, call_many).
+
+    broker: endpoint (default $HEARTH_BROKER, else tcp://127.0.0.1:5555).
+    name: sent as `client` in every request's metadata.
+    timeout: default per-call timeout in seconds (also the broker deadline).
+    connect_timeout: how long a call waits for a connection to the broker
+    before failing with BrokerUnreachable.
+    """
+
+    def __init__(self, broker=None, name=None, timeout=30.0,
+                 connect_timeout=CONNECT_TIMEOUT):
+        self.broker = broker or _default_broker()
+        self.name = name
+        self.timeout = float(timeout)
+        self.connect_timeout = float(connect_timeout)
+        self._pending = {}
+        self._ids = itertools.count(1)
+        self._meta_cache = {}
+        self._closed = False
+        self._send_lock = threading.Lock()
+        self._connected = False
+        self._down_since = time.monotonic()
+
+        self._ctx = zmq.Context()
+        try:
+            self._open_sockets()
+        except Exception:
+            self._ctx.destroy(linger=0)
+            raise
+        self._thread = threading.Thread(target=self._io_main,
+                                        name="hearth-client-io", daemon=True)
+        self._thread.start()
+
+    def _open_sockets(self):
+        ctx = self._ctx
+        address = "inproc://hearth-client-%x" % id(self)
+        self._inbox = ctx.socket(zmq.PAIR)      # I/O thread side
+        self._outbox = ctx.socket(zmq.PAIR)     # callers' side, under _send_lock
+        for sock in (self._inbox, self._outbox):
+            sock.linger = 0
+            sock.sndhwm = 0                     # never block a caller on a full pipe
+            sock.rcvhwm = 0
+        self._inbox.bind(address)
+        self._outbox.connect(address)
+        self._dealer = ctx.socket(zmq.DEALER)
+        self._dealer.linger = 0
+        self._dealer.sndhwm = 100000
+        self._dealer.rcvhwm = 100000
+        #   The monitor is attached before connecting so no event is missed.
+        self._monitor = self._dealer.get_monitor_socket(
+            zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
+        try:
+            self._dealer.connect(self.broker)
+        except zmq.ZMQError as exc:
+            raise ValueError("bad broker endpoint %r: %s" % (self.broker, exc)) from None
+
+    # ------------------------------------------------------------ public API
+
+    def request(self, service, doc, timeout=None, idempotent=False, meta=None):
+        """Sends doc to service and waits for the reply. Returns a Reply on
+        200; raises the typed HearthError otherwise."""
+        call = self._new_call(timeout, doc)
+        call.waiter = threading.Lock()
+        call.waiter.acquire()
+        self._send(call, service, doc, idempotent, meta)
+        #   The local deadline: the caller's own wait, so it fires even if the
+        #   I/O thread were stuck.
+        if not call.waiter.acquire(timeout=max(0.0, call.deadline - time.monotonic())):
+            if self._pending.pop(call.rid, None) is not None:
+                raise self._local_timeout(call)
+            call.waiter.acquire()       # popped by someone just now: outcome coming
+        outcome = call.outcome
+        if isinstance(outcome, HearthError):
+            raise outcome
+        return outcome
+
+    def call(self, service, doc, timeout=None, idempotent=False):
+        """Sends doc (a JSON-serialisable value, or bytes) to service and
+        returns the reply document (the JSON value; bytes if doc was bytes).
+        Raises the typed HearthError on failure."""
+        return self.request(service, doc, timeout, idempotent).doc
+
+    def submit(self, service, doc, timeout=None, idempotent=False):
+        """Sends without waiting; returns a concurrent.futures.Future that
+        resolves to the reply document or to the typed HearthError."""
+        call = self._new_call(timeout, doc)
+        call.future = Future()
+        self._send(call, service, doc, idempotent, None)
+        return call.future
+
+    def call_many(self, service, docs, timeout=None, window=100,
+                  idempotent=False, return_exceptions=True):
+        """Calls service once per document with up to `window` requests in
+        flight. Returns the reply documents in input order. A failed document
+        yields its HearthError in its place (return_exceptions=True, the
+        default) or, with return_exceptions=False, the first failure in input
+        order is raised once every call has ended."""
+        if window < 1:
+            raise ValueError("window must be >= 1")
+        slots = threading.BoundedSemaphore(window)
+        futures = []
+        for doc in docs:
+            slots.acquire()
+            try:
+                future = self.submit(service, doc, timeout, idempotent)
+            except BaseException:
+                slots.release()
+                raise
+            future.add_done_callback(lambda _f: slots.release())
+            futures.append(future)
+        results = []
+        for future in futures:
+            error = future.exception()
+            if error is not None and not return_exceptions:
+                for rest in futures:
+                    rest.exception()
+                raise error
+            results.append(error if error is not None else future.result())
+        return results
+
+    def pipeline(self, stages, doc, timeout=None, idempotent=False, trace=False):
+        """Sends doc through a route (stages are service names, or lists of
+        names for a parallel group) as one request run by the broker, and
+        returns the final document; with trace=True, (document, trace) where
+        trace is the broker's list of per-stage maps {stage, service,
+        worker, version, status, queue_ms, run_ms}. A failing stage raises
+        its typed error; its .meta holds `stage` and the trace so far."""
+        reply = self.request(route_expression(stages), doc, timeout, idempotent)
+        if trace:
+            return reply.doc, reply.meta.get(P.HEARTH_META_TRACE, [])
+        return reply.doc
+
+    def ping(self, timeout=None):
+        """Round trip to the broker (hearth.ping) in seconds."""
+        start = time.monotonic()
+        self.request(P.HEARTH_SVC_PING, b"ping", timeout)
+        return time.monotonic() - start
+
+    def services(self, name=None, timeout=None):
+        """The broker's list of services (hearth.services): one dict per
+        service with name, workers, mdp_workers, credit, in_flight, queued
+        and descriptor. With name, only that one (NoSuchService if unknown)."""
+        body = name.encode() if name else b""
+        reply = self.request(P.HEARTH_SVC_SERVICES, body, timeout)
+        services = msgpack.unpackb(reply.body, raw=False, strict_map_key=False)
+        if not isinstance(services, list):
+            raise HearthError("hearth.services: not a list", meta=reply.meta)
+        return services
+
+    @property
+    def connected(self):
+        """True while a connection to the broker is up."""
+        return self._connected
+
+    def close(self):
+        """Stops the I/O thread; calls still pending fail with HearthError.
+        Idempotent."""
+        with self._send_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._outbox.send(_STOP)
+        self._thread.join()
+        self._outbox.close()
+        self._ctx.destroy(linger=0)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            if not self._closed and self._thread.is_alive():
+                self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+    # ------------------------------------------------------------ caller side
+
+    def _new_call(self, timeout, doc):
+        if timeout is None:
+            timeout = self.timeout
+        elif timeout <= 0:
+            raise ValueError("timeout must be > 0")
+        rid = struct.pack("<Q", next(self._ids))
+        return _Call(rid, timeout, isinstance(doc, (bytes, bytearray, memoryview)))
+
+    def _meta(self, timeout, idempotent, extra):
+        """Packed request metadata; cached because most calls share it."""
+        key = (timeout, idempotent)
+        packed = None if extra else self._meta_cache.get(key)
+        if packed is None:
+            meta = {P.HEARTH_META_DEADLINE: max(1, int(timeout * 1000))}
+            if idempotent:
+                meta[P.HEARTH_META_IDEMPOTENT] = True
+            if self.name:
+                meta[P.HEARTH_META_CLIENT] = self.name
+            if extra:
+                meta.update(extra)
+            packed = msgpack.packb(meta, use_bin_type=True)
+            if not extra and len(self._meta_cache) < 64:
+                self._meta_cache[key] = packed
+        return packed
+
+    def _send(self, call, service, doc, idempotent, extra_meta):
+        if isinstance(service, str):
+            service = service.encode()
+        if not 0 < len(service) <= P.HEARTH_SERVICE_MAX:
+            raise BadRequest("service name must be 1 to %d bytes"
+                             % P.HEARTH_SERVICE_MAX)
+        frames = [b"", P.HEARTH_CLIENT_HEADER, P.CLIENT_REQUEST_FRAME, call.rid,
+                  service, self._meta(call.timeout, bool(idempotent), extra_meta),
+                  encode_doc(doc)]
+        #   Registered before sending, so the reply always finds it.
+        self._pending[call.rid] = call
+        with self._send_lock:
+            if self._closed:
+                self._pending.pop(call.rid, None)
+                raise HearthError("client is closed")
+            self._outbox.send_multipart(frames)
+
+    @staticmethod
+    def _local_timeout(call):
+        return Timeout("no reply within %.3g s" % call.timeout)
+
+    # ------------------------------------------------------------ I/O thread
+
+    def _io_main(self):
+        heap = []                  # (deadline, rid) of futures, lazily cleaned
+        try:
+            self._io_loop(heap)
+        finally:
+            for sock in (self._dealer, self._monitor, self._inbox):
+                sock.close(linger=0)
+            self._fail_all(lambda: HearthError("client closed"), lambda call: True)
+
+    def _io_loop(self, heap):
+        poller = zmq.Poller()
+        poller.register(self._dealer, zmq.POLLIN)
+        poller.register(self._inbox, zmq.POLLIN)
+        poller.register(self._monitor, zmq.POLLIN)
+        dealer, inbox, monitor = self._dealer, self._inbox, self._monitor
+        pending = self._pending
+        while True:
+            timeout = None
+            if heap:
+                timeout = max(0, heap[0][0] - time.monotonic())
+            if not self._connected and pending:
+                timeout = _UNREACHABLE_CHECK if timeout is None else min(timeout, _UNREACHABLE_CHECK)
+            events = dict(poller.poll(None if timeout is None else timeout * 1000))
+            if monitor in events:
+                self._read_monitor()
+            if dealer in events:
+                self._read_replies(dealer, pending)
+            if inbox in events:
+                for _ in range(_DRAIN_MAX):
+                    try:
+                        frames = inbox.recv_multipart(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    if len(frames) == 1:            # _STOP
+                        return
+                    call = pending.get(frames[3])
+                    if call is None:                # already ended
+                        continue
+                    call.sent = True
+                    if call.future is not None:
+                        heapq.heappush(heap, (call.deadline, call.rid))
+                    dealer.send_multipart(frames)
+            self._expire(heap, pending)
+
+    def _read_replies(self, dealer, pending):
+        for _ in range(_DRAIN_MAX):
+            try:
+                frames = dealer.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            self._connected = True      # anything that arrives proves it
+            if (len(frames) != P.HEARTH_CLIENT_REPLY_FRAMES
+                    or frames[1] != P.HEARTH_CLIENT_HEADER
+                    or frames[2] != P.CLIENT_REPLY_FRAME):
+                continue                # not a reply: nothing to match it to
+            call = pending.pop(frames[3], None)
+            if call is None:            # late reply to an ended call
+                continue
+            status = P.parse_status(frames[4])
+            meta = unpack_meta(frames[5])
+            if status == P.HEARTH_STATUS_OK:
+                outcome = Reply(status, meta, frames[6], call.raw)
+            elif status is None:
+                outcome = HearthError("bad status frame %r" % frames[4][:8], meta=meta)
+            else:
+                outcome = error_for(status, meta, frames[6])
+            call.finish(outcome)
+
+    def _read_monitor(self):
+        while True:
+            try:
+                frames = self._monitor.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if not frames or len(frames[0]) < 2:
+                continue
+            event = struct.unpack_from("=H", frames[0])[0]
+            if event == zmq.EVENT_CONNECTED:
+                self._connected = True
+            elif event == zmq.EVENT_DISCONNECTED:
+                self._connected = False
+                self._down_since = time.monotonic()
+                #   The broker knew us by a routing id that is now gone: it
+                #   can never answer what went out before the drop. Replies
+                #   already received are real, so take them first.
+                self._read_replies(self._dealer, self._pending)
+                self._fail_all(lambda: BrokerUnreachable("connection to the broker %s lost"
+                                                         % self.broker),
+                               lambda call: call.sent)
+
+    def _expire(self, heap, pending):
+        now = time.monotonic()
+        while heap and heap[0][0] <= now:
+            _, rid = heapq.heappop(heap)
+            call = pending.pop(rid, None)
+            if call is not None:
+                call.finish(self._local_timeout(call))
+        #   Entries of answered calls stay until their deadline: rebuild
+        #   when they dominate, so memory follows what is in flight.
+        if len(heap) > 1024 and len(heap) > 4 * len(pending):
+            heap[:] = [(c.deadline, c.rid) for c in list(pending.values())
+                       if c.future is not None and c.sent]
+            heapq.heapify(heap)
+        if not self._connected and pending:
+            def unreachable(call):
+                since = max(call.start, self._down_since)
+                return now >= since + min(self.connect_timeout, call.timeout)
+            self._fail_all(lambda: BrokerUnreachable("no connection to the broker %s within %.3g s"
+                                                     % (self.broker, self.connect_timeout)),
+                           unreachable)
+
+    def _fail_all(self, make_error, which):
+        """Fails every pending call for which which(call) is true, each with
+        its own exception (one instance must not be raised in two threads)."""
+        for rid, call in list(self._pending.items()):
+            if which(call) and self._pending.pop(rid, None) is not None:
+                call.finish(make_error())

@@ -1,0 +1,521 @@
+"""Worker: serves one service through a Hearth broker (HMP/1, PROTOCOL.md s. 4).
+
+Threading model: the thread that calls run() is the I/O thread and owns the
+DEALER socket; it registers, heartbeats and watches the broker whatever the
+handlers do. Handlers run in `concurrency` threads fed by a queue; they hand
+replies back over an inproc PAIR guarded by a lock. Each connection to the
+broker has a generation number: a job from an earlier connection is never
+answered on a later one (the broker has already answered it with 502 or
+resent it), so a reconnect cannot confuse job ids.
+"""
+
+import json
+import logging
+import queue
+import signal
+import struct
+import threading
+import time
+
+import msgpack
+import zmq
+
+from . import protocol as P
+from .client import _default_broker, encode_doc, unpack_meta
+from .errors import BadRequest, HearthError, Rejected, error_for
+
+log = logging.getLogger("hearth.worker")
+
+BACKOFF_MIN = 0.25          # s before the first reconnect
+BACKOFF_MAX = 8.0           # s: backoff doubles up to this
+STOP_GRACE = 5.0            # s: longest wait for running handlers on stop
+_FLUSH_LINGER_MS = 200      # last replies and DISCONNECT get this long to leave
+_DRAIN_MAX = 1000           # messages read per socket per poll round
+_WAKE = b""                 # a wake-up from stop(): frame count 1
+_GEN = struct.Struct("<Q")
+_NAME_FORBIDDEN = frozenset(",[] ")    # they make route expressions
+
+
+def _as_text(value):
+    """Descriptor strings: a dict or list (a schema, an example) as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode()
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class Worker:
+    """Serves `service` with handler(doc) -> doc.
+
+    The handler gets the request body decoded from JSON (bytes with
+    raw=True) and returns the reply document (encoded as JSON unless it is
+    bytes). Raising hearth.BadRequest answers 400 with its message, another
+    HearthError answers its status, any other exception answers 500 with the
+    exception text in `error`. A body that is not JSON gets 400 without the
+    handler being called.
+
+    broker: endpoint (default $HEARTH_BROKER, else tcp://127.0.0.1:5555).
+    concurrency: handler threads. credit: requests held at once (default
+    concurrency; more lets the next request wait locally). idempotent: the
+    broker may resend this service's requests once if the worker dies.
+    input_schema, output_schema, example: shown by discovery (a dict is sent
+    as JSON text).
+    """
+
+    def __init__(self, service, handler, broker=None, version="", description="",
+                 concurrency=1, credit=None, idempotent=False, input_schema=None,
+                 output_schema=None, example=None, raw=False, stop_grace=STOP_GRACE):
+        if (not isinstance(service, str) or not 0 < len(service.encode()) <= P.HEARTH_SERVICE_MAX
+                or any(c in _NAME_FORBIDDEN or ord(c) < 32 or ord(c) == 127 for c in service)):
+            raise ValueError("service name must be 1 to %d bytes without control characters, "
+                             "',', '[', ']' or spaces: %r" % (P.HEARTH_SERVICE_MAX, service))
+        if concurrency < 1:
+            raise ValueError("concurrency must be >= 1")
+        credit = concurrency if credit is None else credit
+        if not 1 <= credit <= P.HEARTH_CREDIT_MAX:
+            raise ValueError("credit must be 1 to %d" % P.HEARTH_CREDIT_MAX)
+        self.service = service
+        self.handler = handler
+        self.broker = broker or _default_broker()
+        self.concurrency = concurrency
+        self.raw = raw
+        self.stop_grace = stop_grace
+        descriptor = {
+            P.HEARTH_DESC_SERVICE: service,
+            P.HEARTH_DESC_VERSION: version or "",
+            P.HEARTH_DESC_DESCRIPTION: description or "",
+            P.HEARTH_DESC_CREDIT: credit,
+            P.HEARTH_DESC_CONCURRENCY: concurrency,
+            P.HEARTH_DESC_IDEMPOTENT: bool(idempotent),
+        }
+        for key, value in ((P.HEARTH_DESC_INPUT_SCHEMA, input_schema),
+                           (P.HEARTH_DESC_OUTPUT_SCHEMA, output_schema),
+                           (P.HEARTH_DESC_EXAMPLE, example)):
+            if value is not None:
+                descriptor[key] = _as_text(value)
+        self.descriptor = descriptor
+        self._ready_frames = [b"", P.HEARTH_WORKER_HEADER, P.WORKER_READY_FRAME,
+                              service.encode(), msgpack.packb(descriptor, use_bin_type=True)]
+        self.worker_id = None       # told by REGISTERED
+        self.registered = threading.Event()
+        self._stopping = threading.Event()
+        self._running = False
+        self._ctx = None
+        self._outbox = None
+        self._send_lock = threading.Lock()
+        self._generation = 0
+
+    # ------------------------------------------------------------ public API
+
+    def stop(self):
+        """Asks run() to stop: it tells the broker, gives running handlers up
+        to stop_grace seconds, and returns. Safe from any thread and from a
+        signal handler."""
+        self._stopping.set()
+        #   Non-blocking: a signal handler may interrupt a thread holding it;
+        #   run() notices the flag within a heartbeat anyway.
+        if self._send_lock.acquire(blocking=False):
+            try:
+                if self._outbox is not None:
+                    self._outbox.send(_WAKE, zmq.NOBLOCK)
+            except zmq.ZMQError:
+                pass
+            finally:
+                self._send_lock.release()
+
+    def run(self):
+        """Serves until stop(), SIGINT or SIGTERM (signals are caught when
+        run() is called from the main thread). Raises Rejected if the broker
+        refuses the registration."""
+        if self._running:
+            raise RuntimeError("worker is already running")
+        self._running = True
+        restore = self._catch_signals()
+        try:
+            self._serve()
+        finally:
+            for signum, previous in restore:
+                signal.signal(signum, previous)
+            self._running = False
+            self._stopping.clear()
+
+    # ------------------------------------------------------------ set-up
+
+    def _catch_signals(self):
+        if threading.current_thread() is not threading.main_thread():
+            return []
+        restore = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            restore.append((signum, signal.getsignal(signum)))
+            signal.signal(signum, lambda _s, _f: self.stop())
+        return restore
+
+    def _serve(self):
+        self._ctx = zmq.Context()
+        address = "inproc://hearth-worker-%x" % id(self)
+        inbox = self._ctx.socket(zmq.PAIR)
+        outbox = self._ctx.socket(zmq.PAIR)
+        for sock in (inbox, outbox):
+            sock.linger = 0
+            sock.sndhwm = 0
+            sock.rcvhwm = 0
+        inbox.bind(address)
+        outbox.connect(address)
+        with self._send_lock:
+            self._outbox = outbox
+        jobs = queue.SimpleQueue()
+        threads = [threading.Thread(target=self._handler_main, args=(jobs,),
+                                    name="hearth-handler-%s-%d" % (self.service, i),
+                                    daemon=True)
+                   for i in range(self.concurrency)]
+        for thread in threads:
+            thread.start()
+        io = _Io(self, inbox, jobs)
+        try:
+            io.serve()
+        finally:
+            io.drain()
+            for _ in threads:
+                jobs.put(None)
+            with self._send_lock:
+                self._outbox = None
+            inbox.close(linger=0)
+            outbox.close(linger=0)
+            #   Handlers still inside user code after the grace keep running
+            #   as daemon threads; they find no outbox and drop their reply.
+            #   Every socket is closed, so term() cannot block on them.
+            self._ctx.term()
+            self._ctx = None
+            self.registered.clear()
+
+    # ------------------------------------------------------------ handlers
+
+    def _handler_main(self, jobs):
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            generation, job_id, meta_frame, body, deadline_at = job
+            if generation != self._generation:
+                continue            # from a dead connection: already answered
+            status, meta, reply = self._handle(meta_frame, body, deadline_at)
+            frames = [_GEN.pack(generation), job_id, P.status_frame(status),
+                      msgpack.packb(meta, use_bin_type=True) if meta else b"", reply]
+            with self._send_lock:
+                if self._outbox is not None:
+                    self._outbox.send_multipart(frames)
+
+    def _handle(self, meta_frame, body, deadline_at):
+        """Runs the handler on one request: (status, reply metadata, body)."""
+        if deadline_at is not None and time.monotonic() >= deadline_at:
+            return (P.HEARTH_STATUS_TIMEOUT,
+                    {P.HEARTH_META_ERROR: "deadline passed before a handler was free"}, b"")
+        if self.raw:
+            doc = body
+        else:
+            try:
+                doc = json.loads(body)
+            except ValueError as exc:
+                return (P.HEARTH_STATUS_BAD_REQUEST,
+                        {P.HEARTH_META_ERROR: "request body is not JSON: %s" % exc}, b"")
+        try:
+            result = self.handler(doc)
+            return P.HEARTH_STATUS_OK, None, encode_doc(result)
+        except HearthError as exc:
+            status = exc.status or P.HEARTH_STATUS_WORKER_ERROR
+            return status, {P.HEARTH_META_ERROR: exc.error or type(exc).__name__}, b""
+        except Exception as exc:  # noqa: BLE001 - any handler failure is a 500
+            log.warning("%s: handler failed", self.service, exc_info=True)
+            return (P.HEARTH_STATUS_WORKER_ERROR,
+                    {P.HEARTH_META_ERROR: "%s: %s" % (type(exc).__name__, exc)}, b"")
+
+
+class _Io:
+    """The I/O loop of one Worker.run(): the broker connection's state."""
+
+    def __init__(self, worker, inbox, jobs):
+        self.w = worker
+        self.inbox = inbox
+        self.jobs = jobs
+        self.sock = None
+        self.poller = zmq.Poller()
+        self.poller.register(inbox, zmq.POLLIN)
+        self.backoff = BACKOFF_MIN
+        self.reconnect_at = 0.0
+        self.heartbeat = P.HEARTH_DEFAULT_HEARTBEAT_MS / 1000.0
+        self.liveness = P.HEARTH_DEFAULT_LIVENESS
+        self.heartbeat_at = 0.0
+        self.expiry = 0.0
+        self.outstanding = 0        # jobs queued or running, any generation
+        self.rejected = None
+
+    # ------------------------------------------------------------ connection
+
+    def connect(self, now):
+        w = self.w
+        w._generation += 1
+        self.sock = w._ctx.socket(zmq.DEALER)
+        self.sock.linger = 0
+        self.sock.sndhwm = 100000
+        self.sock.rcvhwm = 100000
+        self.sock.connect(w.broker)
+        self.poller.register(self.sock, zmq.POLLIN)
+        self.sock.send_multipart(w._ready_frames)
+        self.heartbeat_at = now + self.heartbeat
+        self.expiry = now + self.heartbeat * self.liveness
+        log.debug("%s: connecting to %s", w.service, w.broker)
+
+    def disconnect(self, now, why):
+        """Drops the connection and schedules a fresh one after backoff."""
+        log.warning("%s: %s; reconnecting in %.2f s", self.w.service, why, self.backoff)
+        self.close(0)
+        self.w.registered.clear()
+        self.reconnect_at = now + self.backoff
+        self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+
+    def close(self, linger):
+        if self.sock is not None:
+            self.poller.unregister(self.sock)
+            self.sock.close(linger=linger)
+            self.sock = None
+
+    def send_command(self, command):
+        self.sock.send_multipart([b"", P.HEARTH_WORKER_HEADER, command])
+
+    # ------------------------------------------------------------ loop
+
+    def serve(self):
+        w = self.w
+        while not w._stopping.is_set() and self.rejected is None:
+            now = time.monotonic()
+            if self.sock is None and now >= self.reconnect_at:
+                self.connect(now)
+            if self.sock is not None:
+                if now >= self.expiry:
+                    self.disconnect(now, "broker silent for %.1f s"
+                                    % (self.heartbeat * self.liveness))
+                    continue
+                if now >= self.heartbeat_at:
+                    self.send_command(P.WORKER_HEARTBEAT_FRAME)
+                    self.heartbeat_at = now + self.heartbeat
+                wake = min(self.heartbeat_at, self.expiry)
+            else:
+                wake = self.reconnect_at
+            events = dict(self.poller.poll(max(0.0, wake - time.monotonic()) * 1000 + 1))
+            if self.sock is not None and self.sock in events:
+                self.read_broker()
+            if self.inbox in events:
+                self.read_handlers()
+        if self.rejected is not None:
+            raise self.rejected
+
+    def read_broker(self):
+        for _ in range(_DRAIN_MAX):
+            if self.sock is None:
+                return
+            try:
+                frames = self.sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            now = time.monotonic()
+            self.expiry = now + self.heartbeat * self.liveness
+            if len(frames) < 3 or frames[0] != b"" or frames[1] != P.HEARTH_WORKER_HEADER:
+                log.warning("%s: dropped a malformed message from the broker", self.w.service)
+                continue
+            command = frames[2]
+            if command == P.WORKER_REQUEST_FRAME and len(frames) == P.HEARTH_WORKER_REQUEST_FRAMES:
+                self.on_request(frames, now)
+            elif command == P.WORKER_HEARTBEAT_FRAME:
+                pass
+            elif command == P.WORKER_REGISTERED_FRAME and len(frames) == P.HEARTH_WORKER_REGISTERED_FRAMES:
+                self.on_registered(frames)
+            elif command == P.WORKER_DISCONNECT_FRAME:
+                self.backoff = BACKOFF_MIN
+                self.disconnect(now, "broker sent DISCONNECT")
+            else:
+                log.warning("%s: dropped an unexpected command %r", self.w.service, command[:4])
+
+    def on_request(self, frames, now):
+        meta = unpack_meta(frames[4])
+        deadline = meta.get(P.HEARTH_META_DEADLINE)
+        deadline_at = None
+        if isinstance(deadline, int) and not isinstance(deadline, bool) and deadline >= 0:
+            deadline_at = now + deadline / 1000.0
+        self.outstanding += 1
+        self.jobs.put((self.w._generation, frames[3], frames[4], frames[5], deadline_at))
+
+    def on_registered(self, frames):
+        w = self.w
+        status = P.parse_status(frames[3])
+        settings = unpack_meta(frames[4])
+        if status != P.HEARTH_STATUS_OK:
+            error = error_for(status or P.HEARTH_STATUS_BAD_REQUEST, settings)
+            self.rejected = Rejected("registration of %s refused: %s" % (w.service, error.error),
+                                     status=error.status, meta=settings)
+            log.error("%s", self.rejected)
+            return
+        heartbeat = settings.get(P.HEARTH_SET_HEARTBEAT)
+        liveness = settings.get(P.HEARTH_SET_LIVENESS)
+        if isinstance(heartbeat, int) and heartbeat > 0:
+            self.heartbeat = heartbeat / 1000.0
+        if isinstance(liveness, int) and liveness > 0:
+            self.liveness = liveness
+        now = time.monotonic()
+        self.heartbeat_at = min(self.heartbeat_at, now + self.heartbeat)
+        self.expiry = now + self.heartbeat * self.liveness
+        w.worker_id = settings.get(P.HEARTH_SET_WORKER_ID)
+        self.backoff = BACKOFF_MIN
+        w.registered.set()
+        log.info("%s: registered with %s as %s (heartbeat %d ms, liveness %d)",
+                 w.service, w.broker, w.worker_id, self.heartbeat * 1000, self.liveness)
+
+    def read_handlers(self):
+        for _ in range(_DRAIN_MAX):
+            try:
+                frames = self.inbox.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if len(frames) == 1:        # a wake-up from stop()
+                continue
+            self.outstanding -= 1
+            generation = _GEN.unpack(frames[0])[0]
+            if self.sock is not None and generation == self.w._generation:
+                self.sock.send_multipart([b"", P.HEARTH_WORKER_HEADER, P.WORKER_REPLY_FRAME]
+                                         + frames[1:])
+
+    # ------------------------------------------------------------ stop
+
+    def drain(self):
+        """On stop (PROTOCOL.md s. 4.5): tell the broker with DISCONNECT, so
+        it sends no more, then finish every job held (queued or running),
+        sending the replies and heartbeating meanwhile, for at most
+        stop_grace seconds. What is still unfinished then is dropped; the
+        broker answers it when it sees the connection close or go silent."""
+        if self.sock is None or self.rejected is not None:
+            self.close(0)
+            return
+        self.send_command(P.WORKER_DISCONNECT_FRAME)
+        until = time.monotonic() + self.w.stop_grace
+        while self.outstanding > 0 and self.sock is not None:
+            now = time.monotonic()
+            if now >= until:
+                log.warning("%s: %d request(s) unfinished after %.1f s; their replies are "
+                            "dropped", self.w.service, self.outstanding, self.w.stop_grace)
+                break
+            if now >= self.heartbeat_at:
+                self.send_command(P.WORKER_HEARTBEAT_FRAME)
+                self.heartbeat_at = now + self.heartbeat
+            wait = min(until, self.heartbeat_at) - now
+            events = dict(self.poller.poll(max(0.0, wait) * 1000 + 1))
+            if self.sock in events:
+                self.read_broker_draining()
+            if self.inbox in events:
+                self.read_handlers()
+        self.close(_FLUSH_LINGER_MS)
+
+    def read_broker_draining(self):
+        """While draining: requests the broker sent before it saw our
+        DISCONNECT are held too, so they are served; a DISCONNECT from the
+        broker means it has let us go."""
+        for _ in range(_DRAIN_MAX):
+            try:
+                frames = self.sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if len(frames) < 3 or frames[0] != b"" or frames[1] != P.HEARTH_WORKER_HEADER:
+                continue
+            if frames[2] == P.WORKER_REQUEST_FRAME and len(frames) == P.HEARTH_WORKER_REQUEST_FRAMES:
+                self.on_request(frames, time.monotonic())
+            elif frames[2] == P.WORKER_DISCONNECT_FRAME:
+                self.close(0)
+                return
+
+
+# ---------------------------------------------------------------- experts
+
+_EXPERTS = []       # functions registered by @expert, in definition order
+
+
+def expert(name, version="", description="", **options):
+    """Decorator: registers a function (dict -> dict) as the expert serving
+    `name`. options are Worker's (concurrency, credit, idempotent,
+    input_schema, output_schema, example, raw). The function is returned
+    unchanged, so it stays callable and testable as plain Python."""
+    def register(function):
+        function.hearth_expert = dict(options, service=name, version=version,
+                                      description=description)
+        _EXPERTS.append(function)
+        return function
+    return register
+
+
+def experts():
+    """The functions registered with @expert so far."""
+    return list(_EXPERTS)
+
+
+def worker_for(function, broker=None, **overrides):
+    """A Worker for a function, with its @expert settings (if any) updated
+    by overrides (None values are ignored)."""
+    settings = dict(getattr(function, "hearth_expert", {}))
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    if "service" not in settings:
+        raise ValueError("%s is not an @expert: give a service name"
+                         % getattr(function, "__name__", function))
+    return Worker(handler=function, broker=broker, **settings)
+
+
+def run_experts(functions=None, broker=None):
+    """Serves every @expert function (or the given ones), one Worker each,
+    until SIGINT or SIGTERM; then stops them all and returns. Raises the
+    first worker's failure (for instance Rejected) after stopping the rest."""
+    functions = list(functions) if functions is not None else experts()
+    if not functions:
+        raise ValueError("no @expert functions to serve")
+    serve_workers([worker_for(f, broker) for f in functions])
+
+
+def serve_workers(workers):
+    """Runs Workers, each in its own thread (the caller's when there is one),
+    until SIGINT or SIGTERM; see run_experts."""
+    if len(workers) == 1:
+        workers[0].run()
+        return
+    failures = []
+
+    def serve(worker):
+        try:
+            worker.run()
+        except BaseException as exc:  # noqa: BLE001 - reported to the caller
+            failures.append(exc)
+            for other in workers:
+                other.stop()
+
+    def stop_all(_signum=None, _frame=None):
+        for worker in workers:
+            worker.stop()
+
+    threads = [threading.Thread(target=serve, args=(w,), name="hearth-%s" % w.service)
+               for w in workers]
+    restore = []
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            restore.append((signum, signal.getsignal(signum)))
+            signal.signal(signum, stop_all)
+    try:
+        for thread in threads:
+            thread.start()
+        #   Joined with a timeout so the main thread keeps running signal
+        #   handlers.
+        while any(t.is_alive() for t in threads):
+            for thread in threads:
+                thread.join(0.2)
+    finally:
+        stop_all()
+        for thread in threads:
+            thread.join()
+        for signum, previous in restore:
+            signal.signal(signum, previous)
+    if failures:
+        raise failures[0]
