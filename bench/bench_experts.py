@@ -36,6 +36,8 @@ REPO = os.path.abspath(os.path.join(HERE, ".."))
 sys.path[:0] = [os.path.join(REPO, "client", "python"),
                 os.path.join(REPO, "tests", "lib")]
 
+import zmq  # noqa: E402
+
 import hearth  # noqa: E402
 from hearthtest import Broker, Process, wait_until  # noqa: E402
 
@@ -44,6 +46,7 @@ EXAMPLES = os.path.join(REPO, "workers", "examples")
 SLOWSTART = [PYTHON, os.path.join(EXAMPLES, "slowstart.py")]
 WORDCOUNT = [PYTHON, os.path.join(EXAMPLES, "wordcount.py")]
 STAGE_EXPERT = [PYTHON, os.path.join(HERE, "bench_expert.py")]
+ZMQ_ECHO = [PYTHON, os.path.join(HERE, "bench_zmq_echo.py")]
 STAGES = ("stage_a", "stage_b", "stage_c")
 PHASE_LIMIT = 120.0         # seconds: a phase past this is aborted, reported
 READY_LIMIT = 60.0          # seconds for a service's workers to register
@@ -302,6 +305,31 @@ class Pipe:
         self.proc.stdout.close()
 
 
+class Echo:
+    """Diagnostic floor of item 2: a raw pyzmq round trip (DEALER to the
+    ROUTER echo of bench_zmq_echo.py), JSON encoded and decoded as the
+    client does: 2 hops, no broker, no hearth-worker, no expert."""
+
+    def __init__(self, mesh):
+        self.server = Process(ZMQ_ECHO, name="zmq echo")
+        mesh._track(self.server, "zmq echo")
+        endpoint = self.server.wait_line(r"listening on (\S+)", timeout=10).group(1)
+        self.ctx = zmq.Context()
+        self.dealer = self.ctx.socket(zmq.DEALER)
+        self.dealer.linger = 0
+        self.dealer.connect(endpoint)
+
+    def call(self, doc):
+        self.dealer.send(json.dumps(doc, separators=(",", ":")).encode())
+        if not self.dealer.poll(CALL_TIMEOUT * 1000):
+            raise BenchError("zmq echo: no reply within %.0f s" % CALL_TIMEOUT)
+        return json.loads(self.dealer.recv())
+
+    def close(self):
+        self.dealer.close()
+        self.ctx.term()
+
+
 def run_callers(callers, count, first, call, phase):
     """count calls split over `callers` threads, each sequential (call(t, i)
     returns the reply of document i for thread t), timed from a common
@@ -373,15 +401,25 @@ def bench_client(mesh, opts, results):
     proc, _ = mesh.service("wordcount", opts.wc_processes, WORDCOUNT)
     client = mesh.client
     pipes = [Pipe(WORDCOUNT, mesh.roles) for _ in range(opts.callers)]
+    echo = Echo(mesh)
+    #   The echo returns the document as sent: add the opinion it would get
+    #   so the same check applies (the check is of the transport here).
+    echo_doc = {i: dict(make_doc(i), opinions={"wordcount": {
+        "words": len(make_doc(i)["text"].split()) + 2}}) for i in range(opts.calls_one)}
     try:
         for i in range(opts.warmup):            # untimed: caches, connections
             check(client.call("wordcount", make_doc(i)), i, ["wordcount"])
+            check(echo.call(echo_doc[i]), i, ["wordcount"])
+            client.ping()
             for pipe in pipes:
                 check(pipe.call(make_doc(i)), i, ["wordcount"])
-        phases = {key: Phase(mesh, key) for key in ("pipe1", "hearth1", "pipe8", "hearth8")}
+        phases = {key: Phase(mesh, key) for key in
+                  ("echo", "ping", "pipe1", "hearth1", "pipe8", "hearth8")}
         one = opts.calls_one // opts.rounds
         many = opts.calls_many // opts.rounds
         for r in range(opts.rounds):            # turns, so load falls on both
+            run_callers(1, one, r * one, lambda t, i: echo.call(echo_doc[i]), phases["echo"])
+            run_callers(1, one, r * one, lambda t, i: s_ping(client, i), phases["ping"])
             run_callers(1, one, r * one, lambda t, i: pipes[0].call(make_doc(i)),
                         phases["pipe1"])
             run_callers(1, one, r * one, lambda t, i: client.call("wordcount", make_doc(i)),
@@ -395,6 +433,8 @@ def bench_client(mesh, opts, results):
         for pipe in pipes:
             mesh.roles.pop(pipe.proc.pid, None)
             pipe.close()
+        echo.close()
+    mesh.stop(echo.server)
     mesh.stop(proc)
     results.append(row("python client, 1 caller, calls/s", phases["pipe1"], phases["hearth1"],
                        target=4000, aim_text="hearth >= 4,000 calls/s",
@@ -404,6 +444,18 @@ def bench_client(mesh, opts, results):
                        target=9000, aim_text="hearth >= 9,000 calls/s",
                        notes="%d threads sharing one Client; baseline: %d threads, each "
                        "with its own wordcount.py over pipes" % (opts.callers, opts.callers)))
+    results.append(row("(diag) 1 caller: raw pyzmq echo vs hearth", phases["echo"],
+                       phases["hearth1"], notes="baseline: pyzmq DEALER to a pyzmq ROUTER "
+                       "echo process, 2 hops: the floor of any round trip here"))
+    results.append(row("(diag) 1 caller: hearth.ping vs hearth", phases["ping"],
+                       phases["hearth1"], notes="baseline: Client.ping(), answered by the "
+                       "broker itself; the difference is the worker leg"))
+
+
+def s_ping(client, i):
+    """hearth.ping, dressed as document i so run_callers can check it."""
+    client.ping()
+    return dict(make_doc(i), opinions={"wordcount": {"words": len(make_doc(i)["text"].split()) + 2}})
 
 
 def check_run_output(lines, count):
@@ -466,7 +518,12 @@ def bench_pipeline(mesh, opts, results, workdir):
 
 def row(name, base, mine, aim=None, target=None, aim_text="", notes=""):
     ratio = mine.rate / base.rate if base.rate > 0 else 0.0
-    met = (ratio >= aim) if aim is not None else (mine.rate >= target)
+    if aim is not None:
+        met = ratio >= aim
+    elif target is not None:
+        met = mine.rate >= target
+    else:
+        met = None                      # a diagnostic row: no aim
     return {"benchmark": name, "baseline": round(base.rate, 1), "hearth": round(mine.rate, 1),
             "ratio": round(ratio, 2), "aim": aim_text, "aim_met": met, "notes": notes,
             "baseline_docs": base.count, "baseline_s": round(base.seconds, 3),
@@ -487,8 +544,9 @@ def print_table(rows, out=sys.stdout):
                   % (width, r["benchmark"], r["baseline"], r["hearth"], r["ratio"]))
     out.write("\n")
     for r in rows:
-        out.write("%s: aim %s: %s\n    %s\n" % (r["benchmark"], r["aim"],
-                                                "met" if r["aim_met"] else "MISSED", r["notes"]))
+        verdict = {True: "aim %s: met" % r["aim"], False: "aim %s: MISSED" % r["aim"],
+                   None: "no aim"}[r["aim_met"]]
+        out.write("%s: %s\n    %s\n" % (r["benchmark"], verdict, r["notes"]))
         for side in ("baseline", "hearth"):
             cpu = r["cpu_s"][side]
             seconds = r[side + "_s"]
@@ -550,27 +608,29 @@ def main(argv=None):
     opts = parse_args(argv if argv is not None else sys.argv[1:])
     bins = binaries(opts)
     only = set(opts.only or ("slowstart", "client", "pipeline"))
-    rows = []
+    rows, failures = [], []
     mesh = Mesh(bins)
     try:
         with tempfile.TemporaryDirectory(prefix="hearth-bench-") as workdir:
-            if "slowstart" in only:
-                bench_slowstart(mesh, opts, rows)
-            if "client" in only:
-                bench_client(mesh, opts, rows)
-            if "pipeline" in only:
-                bench_pipeline(mesh, opts, rows, workdir)
-    except BenchError as exc:
-        print("bench_experts: FAILED: %s" % exc, file=sys.stderr)
-        if rows:
-            print_table(rows)
-        return 1
+            for name, bench in (("slowstart", bench_slowstart), ("client", bench_client),
+                                ("pipeline", lambda m, o, r: bench_pipeline(m, o, r, workdir))):
+                if name not in only:
+                    continue
+                try:
+                    bench(mesh, opts, rows)
+                except BenchError as exc:       # the others still run
+                    failures.append("%s: %s" % (name, exc))
+                    print("bench_experts: %s FAILED: %s" % (name, exc), file=sys.stderr)
     finally:
         mesh.close()
-    print_table(rows)
+    if rows:
+        print_table(rows)
+    for failure in failures:
+        print("FAILED %s" % failure)
     if opts.json:
-        print(json.dumps({"load_avg": os.getloadavg(), "results": rows}, indent=2))
-    return 0
+        print(json.dumps({"load_avg": os.getloadavg(), "failures": failures,
+                          "results": rows}, indent=2))
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
