@@ -1,13 +1,17 @@
 """Client: calls services through a Hearth broker (HMP/1, PROTOCOL.md s. 3).
 
-Threading model: one I/O thread owns the DEALER socket (ZeroMQ sockets are
-not thread-safe). Callers hand their request frames to it over an inproc
-PAIR guarded by a lock, and register a pending record keyed by request id
-first, so the reply (which the I/O thread matches by id) always finds it.
-A record is removed from `_pending` exactly once, by whoever pops it first
-(the reply, the deadline, a lost connection or close); dict pops are atomic
-under the GIL, so no lock is needed for that and the per-call path stays
-lean: no per-call sockets or threads.
+Threading model: the DEALER socket is only ever touched under `_io_lock`
+(a mutex is the full memory barrier ZeroMQ asks for when a socket changes
+threads). Callers send on it directly, so a call costs no hand-off to
+another thread. One I/O thread waits on the socket's file descriptor
+(ZMQ_FD, without the lock), then takes the lock and reads the replies,
+resolving each call by its request id; it also watches the connection
+(a socket monitor) and the local deadlines. ZMQ_FD is edge-triggered and
+a send may consume its notification, so whoever sends also reads what has
+arrived before releasing the lock. A call is removed from `_pending`
+exactly once, by whoever pops it first (its reply, its deadline, a lost
+connection, close); dict pops are atomic under the GIL. No per-call
+sockets or threads.
 """
 
 import heapq
@@ -30,11 +34,10 @@ from .errors import (BadRequest, BrokerUnreachable, HearthError, Timeout,
 #   giving up locally: the broker's answer (with its metadata) is better.
 LOCAL_GRACE = 0.5
 CONNECT_TIMEOUT = 2.0
-#   While disconnected, how often the I/O thread checks for calls that
-#   waited longer than the connect timeout.
-_UNREACHABLE_CHECK = 0.05
-_DRAIN_MAX = 1000                  # messages read per socket per poll round
-_STOP = b"stop"                    # one-frame control message to the I/O thread
+#   The I/O thread wakes at least this often to check local deadlines and,
+#   while disconnected, calls that waited longer than the connect timeout.
+_TICK = 0.05
+_DRAIN_MAX = 1000                  # replies read per lock hold
 _ROUTE_FORBIDDEN = frozenset(",[] ")
 
 
@@ -174,7 +177,8 @@ class Client:
         self._ids = itertools.count(1)
         self._meta_cache = {}
         self._closed = False
-        self._send_lock = threading.Lock()
+        self._io_lock = threading.Lock()
+        self._heap = []            # (deadline, rid) of futures, lazily cleaned
         self._connected = False
         self._down_since = time.monotonic()
 
@@ -190,15 +194,9 @@ class Client:
 
     def _open_sockets(self):
         ctx = self._ctx
-        address = "inproc://hearth-client-%x" % id(self)
-        self._inbox = ctx.socket(zmq.PAIR)      # I/O thread side
-        self._outbox = ctx.socket(zmq.PAIR)     # callers' side, under _send_lock
-        for sock in (self._inbox, self._outbox):
-            sock.linger = 0
-            sock.sndhwm = 0                     # never block a caller on a full pipe
-            sock.rcvhwm = 0
-        self._inbox.bind(address)
-        self._outbox.connect(address)
+        #   A pipe wakes the I/O thread for close(): it never waits on a lock.
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
         self._dealer = ctx.socket(zmq.DEALER)
         self._dealer.linger = 0
         self._dealer.sndhwm = 100000
@@ -210,6 +208,7 @@ class Client:
             self._dealer.connect(self.broker)
         except zmq.ZMQError as exc:
             raise ValueError("bad broker endpoint %r: %s" % (self.broker, exc)) from None
+        self._dealer_fd = self._dealer.getsockopt(zmq.FD)
 
     # ------------------------------------------------------------ public API
 
@@ -312,13 +311,14 @@ class Client:
     def close(self):
         """Stops the I/O thread; calls still pending fail with HearthError.
         Idempotent."""
-        with self._send_lock:
+        with self._io_lock:
             if self._closed:
                 return
             self._closed = True
-            self._outbox.send(_STOP)
+        os.write(self._wake_w, b"x")
         self._thread.join()
-        self._outbox.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
         self._ctx.destroy(linger=0)
 
     def __enter__(self):
@@ -370,13 +370,21 @@ class Client:
         frames = [b"", P.HEARTH_CLIENT_HEADER, P.CLIENT_REQUEST_FRAME, call.rid,
                   service, self._meta(call.timeout, bool(idempotent), extra_meta),
                   encode_doc(doc)]
-        #   Registered before sending, so the reply always finds it.
-        self._pending[call.rid] = call
-        with self._send_lock:
+        with self._io_lock:
             if self._closed:
-                self._pending.pop(call.rid, None)
                 raise HearthError("client is closed")
-            self._outbox.send_multipart(frames)
+            #   Registered before sending, so the reply always finds it.
+            self._pending[call.rid] = call
+            call.sent = True
+            try:
+                self._dealer.send_multipart(frames, zmq.NOBLOCK)
+            except zmq.ZMQError as exc:
+                self._pending.pop(call.rid, None)
+                raise HearthError("cannot send: %s" % exc) from None
+            if call.future is not None:
+                heapq.heappush(self._heap, (call.deadline, call.rid))
+            done = self._read_replies()
+        self._finish(done)
 
     @staticmethod
     def _local_timeout(call):
@@ -385,55 +393,46 @@ class Client:
     # ------------------------------------------------------------ I/O thread
 
     def _io_main(self):
-        heap = []                  # (deadline, rid) of futures, lazily cleaned
         try:
-            self._io_loop(heap)
+            self._io_loop()
         finally:
-            for sock in (self._dealer, self._monitor, self._inbox):
-                sock.close(linger=0)
+            with self._io_lock:
+                self._closed = True
+                self._dealer.close(linger=0)
+                self._monitor.close(linger=0)
             self._fail_all(lambda: HearthError("client closed"), lambda call: True)
 
-    def _io_loop(self, heap):
+    def _io_loop(self):
         poller = zmq.Poller()
-        poller.register(self._dealer, zmq.POLLIN)
-        poller.register(self._inbox, zmq.POLLIN)
+        poller.register(self._dealer_fd, zmq.POLLIN)
         poller.register(self._monitor, zmq.POLLIN)
-        dealer, inbox, monitor = self._dealer, self._inbox, self._monitor
-        pending = self._pending
+        poller.register(self._wake_r, zmq.POLLIN)
         while True:
-            timeout = None
-            if heap:
-                timeout = max(0, heap[0][0] - time.monotonic())
-            if not self._connected and pending:
-                timeout = _UNREACHABLE_CHECK if timeout is None else min(timeout, _UNREACHABLE_CHECK)
-            events = dict(poller.poll(None if timeout is None else timeout * 1000))
-            if monitor in events:
-                self._read_monitor()
-            if dealer in events:
-                self._read_replies(dealer, pending)
-            if inbox in events:
-                for _ in range(_DRAIN_MAX):
-                    try:
-                        frames = inbox.recv_multipart(zmq.NOBLOCK)
-                    except zmq.Again:
-                        break
-                    if len(frames) == 1:            # _STOP
-                        return
-                    call = pending.get(frames[3])
-                    if call is None:                # already ended
-                        continue
-                    call.sent = True
-                    if call.future is not None:
-                        heapq.heappush(heap, (call.deadline, call.rid))
-                    dealer.send_multipart(frames)
-            self._expire(heap, pending)
-
-    def _read_replies(self, dealer, pending):
-        for _ in range(_DRAIN_MAX):
-            try:
-                frames = dealer.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
+            timeout = _TICK
+            if self._heap:
+                timeout = min(timeout, max(0.0, self._heap[0][0] - time.monotonic()))
+            events = dict(poller.poll(timeout * 1000))
+            if self._wake_r in events:
                 return
+            with self._io_lock:
+                done = self._read_replies()
+            self._finish(done)
+            if self._monitor in events:
+                self._read_monitor()
+            self._expire()
+
+    def _read_replies(self):
+        """Reads the replies that have arrived (caller holds _io_lock) and
+        takes their calls out of _pending. Returns [(call, outcome)], to be
+        finished after the lock is released (a future's callbacks may call
+        this client again)."""
+        dealer, pending = self._dealer, self._pending
+        done = []
+        for _ in range(_DRAIN_MAX):
+            #   EVENTS also resets the edge-triggered ZMQ_FD.
+            if not dealer.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                break
+            frames = dealer.recv_multipart(zmq.NOBLOCK)
             self._connected = True      # anything that arrives proves it
             if (len(frames) != P.HEARTH_CLIENT_REPLY_FRAMES
                     or frames[1] != P.HEARTH_CLIENT_HEADER
@@ -450,6 +449,12 @@ class Client:
                 outcome = HearthError("bad status frame %r" % frames[4][:8], meta=meta)
             else:
                 outcome = error_for(status, meta, frames[6])
+            done.append((call, outcome))
+        return done
+
+    @staticmethod
+    def _finish(done):
+        for call, outcome in done:
             call.finish(outcome)
 
     def _read_monitor(self):
@@ -469,24 +474,32 @@ class Client:
                 #   The broker knew us by a routing id that is now gone: it
                 #   can never answer what went out before the drop. Replies
                 #   already received are real, so take them first.
-                self._read_replies(self._dealer, self._pending)
+                with self._io_lock:
+                    done = self._read_replies()
+                self._finish(done)
                 self._fail_all(lambda: BrokerUnreachable("connection to the broker %s lost"
                                                          % self.broker),
                                lambda call: call.sent)
 
-    def _expire(self, heap, pending):
+    def _expire(self):
         now = time.monotonic()
-        while heap and heap[0][0] <= now:
-            _, rid = heapq.heappop(heap)
-            call = pending.pop(rid, None)
-            if call is not None:
-                call.finish(self._local_timeout(call))
-        #   Entries of answered calls stay until their deadline: rebuild
-        #   when they dominate, so memory follows what is in flight.
-        if len(heap) > 1024 and len(heap) > 4 * len(pending):
-            heap[:] = [(c.deadline, c.rid) for c in list(pending.values())
-                       if c.future is not None and c.sent]
-            heapq.heapify(heap)
+        pending = self._pending
+        expired = []
+        with self._io_lock:
+            heap = self._heap
+            while heap and heap[0][0] <= now:
+                _, rid = heapq.heappop(heap)
+                call = pending.pop(rid, None)
+                if call is not None:
+                    expired.append(call)
+            #   Entries of answered calls stay until their deadline: rebuild
+            #   when they dominate, so memory follows what is in flight.
+            if len(heap) > 1024 and len(heap) > 4 * len(pending):
+                heap[:] = [(c.deadline, c.rid) for c in list(pending.values())
+                           if c.future is not None]
+                heapq.heapify(heap)
+        for call in expired:
+            call.finish(self._local_timeout(call))
         if not self._connected and pending:
             def unreachable(call):
                 since = max(call.start, self._down_since)
