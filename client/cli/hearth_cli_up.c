@@ -542,6 +542,23 @@ s_add_broker (s_up_t *self, const char *program)
     return index;
 }
 
+/*  The descriptor options hearth-worker and `python3 -m hearth serve`
+    share: --version-string, --description, and the schema and example.    */
+static void
+s_descriptor_options (const hearth_config_service_t *service, s_strv_t *argv)
+{
+    if (service->version)
+        s_strv_option (argv, "--version-string", "%s", service->version);
+    if (service->description)
+        s_strv_option (argv, "--description", "%s", service->description);
+    if (service->input_schema)
+        s_strv_option (argv, "--input-schema", "%s", service->input_schema);
+    if (service->output_schema)
+        s_strv_option (argv, "--output-schema", "%s", service->output_schema);
+    if (service->example)
+        s_strv_option (argv, "--example", "%s", service->example);
+}
+
 /*  hearth-worker's command line for a command service.                    */
 static void
 s_worker_host_argv (const s_up_t *self, const hearth_config_service_t *service,
@@ -562,16 +579,7 @@ s_worker_host_argv (const s_up_t *self, const hearth_config_service_t *service,
         s_strv_add (argv, "--per-request");
     if (service->idempotent)
         s_strv_add (argv, "--idempotent");
-    if (service->version)
-        s_strv_option (argv, "--version-string", "%s", service->version);
-    if (service->description)
-        s_strv_option (argv, "--description", "%s", service->description);
-    if (service->input_schema)
-        s_strv_option (argv, "--input-schema", "%s", service->input_schema);
-    if (service->output_schema)
-        s_strv_option (argv, "--output-schema", "%s", service->output_schema);
-    if (service->example)
-        s_strv_option (argv, "--example", "%s", service->example);
+    s_descriptor_options (service, argv);
     s_strv_add (argv, "--");
     s_strv_add (argv, command0);
     for (size_t i = 1; i < service->command.count; i++)
@@ -594,10 +602,7 @@ s_python_argv (const s_up_t *self, const hearth_config_service_t *service,
     s_strv_option (argv, "-n", "%d", service->concurrency);
     if (service->idempotent)
         s_strv_add (argv, "--idempotent");
-    if (service->version)
-        s_strv_option (argv, "--version-string", "%s", service->version);
-    if (service->description)
-        s_strv_option (argv, "--description", "%s", service->description);
+    s_descriptor_options (service, argv);
 }
 
 /*  Adds the children of service i. 0, or -1 (reason printed).            */
@@ -616,16 +621,14 @@ s_add_service (s_up_t *self, size_t i, const char *worker_host)
     if (service->kind != HEARTH_SERVICE_MODULE
     &&  s_find_program (self, own->argv[0], dir, program, sizeof program))
         snprintf (program, sizeof program, "%s", own->argv[0]);
-    /*  Only hearth-worker takes them on its command line; a module or a
-        worker program publishes a descriptor of its own, so say that these
-        keys are not used rather than drop them silently.                  */
-    if (service->kind != HEARTH_SERVICE_COMMAND
+    /*  hearth-worker and `hearth serve` take them on their command line;
+        a worker program publishes a descriptor of its own, so say that
+        these keys are not used rather than drop them silently.            */
+    if (service->kind == HEARTH_SERVICE_WORKER
     &&  (service->input_schema || service->output_schema || service->example))
-        hearth_log_warn ("service '%s': schema and example are published "
-                         "only for command services; this %s service "
-                         "publishes its own descriptor", service->name,
-                         service->kind == HEARTH_SERVICE_MODULE ? "module"
-                                                                : "worker");
+        hearth_log_warn ("service '%s': schema and example are not published "
+                         "for worker services (the program publishes its "
+                         "own descriptor)", service->name);
     if (service->kind == HEARTH_SERVICE_COMMAND) {
         s_worker_host_argv (self, service, worker_host, program, &argv);
         copies = 1;

@@ -1,8 +1,9 @@
 """The wiring around `hearth up`:
 
 - a service's `schema` and `example` in mesh.yml reach the broker's service
-  descriptor (hearth up -> hearth-worker --input-schema/--output-schema/
-  --example -> READY descriptor -> `hearth services --json`);
+  descriptor (hearth up -> hearth-worker or `python3 -m hearth serve`
+  --input-schema/--output-schema/--example -> READY descriptor ->
+  `hearth services --json`);
 - an installation (`cmake --install` into a temporary prefix) runs the
   default mesh from its own files: the example scripts and the Python
   package under PREFIX/share/hearth, the programs in PREFIX/bin.
@@ -104,6 +105,10 @@ def test_up_publishes_schema_and_example(tmp_path, ups):
         "    doc = json.loads(line)\n"
         "    doc.setdefault('opinions', {})['echo'] = True\n"
         "    print(json.dumps(doc), flush=True)\n")
+    (tmp_path / "pyecho.py").write_text(
+        "def echo(doc):\n"
+        "    doc.setdefault('opinions', {})['pyecho'] = True\n"
+        "    return doc\n")
     mesh = tmp_path / "mesh.yml"
     mesh.write_text("""
 broker:
@@ -119,11 +124,16 @@ services:
     example: %s
   plain:
     command: [/usr/bin/python3, echo_expert.py]
+  pyecho:
+    module: pyecho:echo
+    schema:
+      input: %s
+    example: %s
   sentiment:
     worker: [hearth-expert-sentiment]
     example: %s
 """ % (yaml_quoted(INPUT_SCHEMA), yaml_quoted(OUTPUT_SCHEMA), yaml_quoted(EXAMPLE),
-       yaml_quoted(MESH_ONLY_EXAMPLE)))
+       yaml_quoted(INPUT_SCHEMA), yaml_quoted(EXAMPLE), yaml_quoted(MESH_ONLY_EXAMPLE)))
     env = dict(os.environ)
     up = Up(binary("HEARTH_CLI_BIN"), ["-c", str(mesh)], env)
     ups.append(up)
@@ -142,6 +152,14 @@ services:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["opinions"] == {"echo": True}
 
+    # A module service: through `python3 -m hearth serve --input-schema ...`.
+    py = services["pyecho"]["descriptor"]
+    assert py["input_schema"] == INPUT_SCHEMA and py["example"] == EXAMPLE, py
+    assert "output_schema" not in py, py
+    done = run_cli(up.endpoint, "call", "pyecho", py["example"])
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["opinions"] == {"pyecho": True}
+
     # Without the keys nothing is published (not empty strings).
     plain = services["plain"]["descriptor"]
     assert not {"input_schema", "output_schema", "example"} & set(plain), plain
@@ -149,8 +167,9 @@ services:
     # A worker program publishes its own descriptor: the key is not passed
     # on, and `hearth up` says so instead of dropping it silently.
     assert services["sentiment"]["descriptor"].get("example") != MESH_ONLY_EXAMPLE
-    assert re.search(r"service 'sentiment': schema and example are published only for "
-                     r"command services", up.proc.output()), up.proc.output()
+    assert re.search(r"service 'sentiment': schema and example are not published for "
+                     r"worker services", up.proc.output()), up.proc.output()
+    assert "service 'pyecho': schema" not in up.proc.output()
     up.stop_cleanly()
 
 

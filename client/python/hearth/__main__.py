@@ -1,6 +1,6 @@
 """python3 -m hearth serve MODULE[:FUNCTION] [-s SERVICE] [-b ENDPOINT]
        [-n CONCURRENCY] [--credit N] [--version-string V] [--description TEXT]
-       [--idempotent] [-v]
+       [--idempotent] [--input-schema TEXT] [--output-schema TEXT] [--example TEXT] [-v]
 
 Imports MODULE (from the current directory or PYTHONPATH; a path ending in
 .py is loaded from that file) and serves FUNCTION (dict -> dict) as SERVICE.
@@ -37,6 +37,12 @@ def _parser():
     serve.add_argument("--credit", type=int, help="requests held at once (default concurrency)")
     serve.add_argument("--version-string", dest="version", help="version told to the broker")
     serve.add_argument("--description", help="one line for humans")
+    serve.add_argument("--input-schema", metavar="TEXT",
+                       help="JSON Schema of the request document, published in the descriptor")
+    serve.add_argument("--output-schema", metavar="TEXT",
+                       help="JSON Schema of the reply document, published in the descriptor")
+    serve.add_argument("--example", metavar="TEXT",
+                       help="an example request body, published in the descriptor")
     serve.add_argument("--idempotent", action="store_true", default=None,
                        help="the broker may resend a request once if the worker dies")
     serve.add_argument("-v", "--verbose", action="store_true", help="log debug lines")
@@ -84,7 +90,8 @@ def _serve(args):
         return EXIT_USAGE
     overrides = dict(service=args.service, concurrency=args.concurrency, credit=args.credit,
                      version=args.version, description=args.description,
-                     idempotent=args.idempotent)
+                     idempotent=args.idempotent, input_schema=args.input_schema,
+                     output_schema=args.output_schema, example=args.example)
     if len(functions) > 1 and args.service:
         print("hearth serve: -s needs MODULE:FUNCTION (the module has %d experts)"
               % len(functions), file=sys.stderr)
