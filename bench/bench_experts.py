@@ -39,6 +39,8 @@ sys.path[:0] = [os.path.join(REPO, "client", "python"),
 import zmq  # noqa: E402
 
 import hearth  # noqa: E402
+import msgpack  # noqa: E402
+from hearth import protocol as HP  # noqa: E402
 from hearthtest import Broker, Process, wait_until  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
@@ -112,6 +114,18 @@ def _proc_table():
     return table
 
 
+_MACHINE = "(machine)"
+
+
+def _machine_busy():
+    """Busy CPU ticks of the whole machine, all cores (/proc/stat)."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    #   user nice system idle iowait irq softirq: steal (the hypervisor's)
+    #   is not load on this machine.
+    return sum(fields[:7]) - fields[3] - fields[4]
+
+
 class CpuMeter:
     """CPU seconds spent by each role during a phase: this process (the
     Python client), and every process started here with its descendants
@@ -147,13 +161,20 @@ class CpuMeter:
             #   hearth-worker, its --per-request children.
             add("reaped by bench (hearth run)" if pid == me else
                 label if label.endswith(" children") else label + " children", reaped)
+        totals[_MACHINE] = _machine_busy()
         return totals
 
     @staticmethod
     def diff(before, after):
-        return {k: (after.get(k, 0) - before.get(k, 0)) / TICK
-                for k in set(before) | set(after)
-                if after.get(k, 0) - before.get(k, 0) > 0}
+        """CPU seconds by role between two snapshots, and "others": what
+        the rest of the machine used meanwhile (the load we share with)."""
+        spent = {k: (after.get(k, 0) - before.get(k, 0)) / TICK
+                 for k in set(before) | set(after)
+                 if k != _MACHINE and after.get(k, 0) - before.get(k, 0) > 0}
+        others = (after[_MACHINE] - before[_MACHINE]) / TICK - sum(spent.values())
+        if others > 0:
+            spent["others"] = others
+        return spent
 
 
 # ---------------------------------------------------------------- the mesh
@@ -330,6 +351,39 @@ class Echo:
         self.ctx.term()
 
 
+class BareHmp:
+    """Diagnostic of item 2: the same request as Client.call (HMP/1 frames,
+    msgpack deadline, JSON both ways) from a bare pyzmq DEALER in the
+    calling thread: the broker, hearth-worker and expert as in the hearth
+    figure, but none of the Client's I/O thread hand-offs."""
+
+    def __init__(self, endpoint):
+        self.ctx = zmq.Context()
+        self.dealer = self.ctx.socket(zmq.DEALER)
+        self.dealer.linger = 0
+        self.dealer.connect(endpoint)
+        self.meta = msgpack.packb({HP.HEARTH_META_DEADLINE: int(CALL_TIMEOUT * 1000)})
+        self.seq = 0
+
+    def call(self, service, doc):
+        self.seq += 1
+        rid = b"%d" % self.seq
+        self.dealer.send_multipart([b"", HP.HEARTH_CLIENT_HEADER, HP.CLIENT_REQUEST_FRAME, rid,
+                                    service, self.meta,
+                                    json.dumps(doc, separators=(",", ":")).encode()])
+        while self.dealer.poll(CALL_TIMEOUT * 1000):
+            frames = self.dealer.recv_multipart()
+            if len(frames) == HP.HEARTH_CLIENT_REPLY_FRAMES and frames[3] == rid:
+                if HP.parse_status(frames[4]) != HP.HEARTH_STATUS_OK:
+                    raise BenchError("bare HMP: status %r" % frames[4])
+                return json.loads(frames[6])
+        raise BenchError("bare HMP: no reply within %.0f s" % CALL_TIMEOUT)
+
+    def close(self):
+        self.dealer.close()
+        self.ctx.term()
+
+
 def run_callers(callers, count, first, call, phase):
     """count calls split over `callers` threads, each sequential (call(t, i)
     returns the reply of document i for thread t), timed from a common
@@ -401,7 +455,12 @@ def bench_client(mesh, opts, results):
     proc, _ = mesh.service("wordcount", opts.wc_processes, WORDCOUNT)
     client = mesh.client
     pipes = [Pipe(WORDCOUNT, mesh.roles) for _ in range(opts.callers)]
+    #   The 8 callers share the one Client (its I/O thread multiplexes
+    #   them), or with --own-clients each has its own (and its I/O thread).
+    callers = [hearth.Client(mesh.endpoint, name="bench%d" % t, timeout=CALL_TIMEOUT)
+               if opts.own_clients else client for t in range(opts.callers)]
     echo = Echo(mesh)
+    bare = BareHmp(mesh.endpoint)
     #   The echo returns the document as sent: add the opinion it would get
     #   so the same check applies (the check is of the transport here).
     echo_doc = {i: dict(make_doc(i), opinions={"wordcount": {
@@ -410,16 +469,19 @@ def bench_client(mesh, opts, results):
         for i in range(opts.warmup):            # untimed: caches, connections
             check(client.call("wordcount", make_doc(i)), i, ["wordcount"])
             check(echo.call(echo_doc[i]), i, ["wordcount"])
+            check(bare.call(b"wordcount", make_doc(i)), i, ["wordcount"])
             client.ping()
             for pipe in pipes:
                 check(pipe.call(make_doc(i)), i, ["wordcount"])
         phases = {key: Phase(mesh, key) for key in
-                  ("echo", "ping", "pipe1", "hearth1", "pipe8", "hearth8")}
+                  ("echo", "ping", "bare", "pipe1", "hearth1", "pipe8", "hearth8")}
         one = opts.calls_one // opts.rounds
         many = opts.calls_many // opts.rounds
         for r in range(opts.rounds):            # turns, so load falls on both
             run_callers(1, one, r * one, lambda t, i: echo.call(echo_doc[i]), phases["echo"])
             run_callers(1, one, r * one, lambda t, i: s_ping(client, i), phases["ping"])
+            run_callers(1, one, r * one, lambda t, i: bare.call(b"wordcount", make_doc(i)),
+                        phases["bare"])
             run_callers(1, one, r * one, lambda t, i: pipes[0].call(make_doc(i)),
                         phases["pipe1"])
             run_callers(1, one, r * one, lambda t, i: client.call("wordcount", make_doc(i)),
@@ -427,13 +489,16 @@ def bench_client(mesh, opts, results):
             run_callers(opts.callers, many, r * many,
                         lambda t, i: pipes[t].call(make_doc(i)), phases["pipe8"])
             run_callers(opts.callers, many, r * many,
-                        lambda t, i: client.call("wordcount", make_doc(i)),
+                        lambda t, i: callers[t].call("wordcount", make_doc(i)),
                         phases["hearth8"])
     finally:
+        for own in set(callers) - {client}:
+            own.close()
         for pipe in pipes:
             mesh.roles.pop(pipe.proc.pid, None)
             pipe.close()
         echo.close()
+        bare.close()
     mesh.stop(echo.server)
     mesh.stop(proc)
     results.append(row("python client, 1 caller, calls/s", phases["pipe1"], phases["hearth1"],
@@ -442,11 +507,17 @@ def bench_client(mesh, opts, results):
     results.append(row("python client, %d callers, calls/s" % opts.callers,
                        phases["pipe8"], phases["hearth8"],
                        target=9000, aim_text="hearth >= 9,000 calls/s",
-                       notes="%d threads sharing one Client; baseline: %d threads, each "
-                       "with its own wordcount.py over pipes" % (opts.callers, opts.callers)))
+                       notes="%d threads %s; baseline: %d threads, each with its own "
+                       "wordcount.py over pipes" % (opts.callers, "each with its own Client"
+                                                    if opts.own_clients else "sharing one Client",
+                                                    opts.callers)))
     results.append(row("(diag) 1 caller: raw pyzmq echo vs hearth", phases["echo"],
                        phases["hearth1"], notes="baseline: pyzmq DEALER to a pyzmq ROUTER "
                        "echo process, 2 hops: the floor of any round trip here"))
+    results.append(row("(diag) 1 caller: bare pyzmq HMP vs Client", phases["bare"],
+                       phases["hearth1"], notes="baseline: the same request to wordcount from "
+                       "a bare pyzmq DEALER in the calling thread; the difference is the "
+                       "Client's I/O thread hand-offs"))
     results.append(row("(diag) 1 caller: hearth.ping vs hearth", phases["ping"],
                        phases["hearth1"], notes="baseline: Client.ping(), answered by the "
                        "broker itself; the difference is the worker leg"))
@@ -584,6 +655,8 @@ def parse_args(argv):
     p.add_argument("--cold-docs", type=int, default=60)
     p.add_argument("--wc-processes", type=int, default=4)
     p.add_argument("--callers", type=int, default=8)
+    p.add_argument("--own-clients", action="store_true",
+                   help="each of the callers has its own Client (default: they share one)")
     p.add_argument("--calls-one", type=int, default=6000, help="calls by the single caller")
     p.add_argument("--calls-many", type=int, default=12000, help="calls by all callers together")
     p.add_argument("--rounds", type=int, default=3, help="baseline and hearth take turns")
