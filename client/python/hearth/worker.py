@@ -1,19 +1,23 @@
 """Worker: serves one service through a Hearth broker (HMP/1, PROTOCOL.md s. 4).
 
-Threading model: the thread that calls run() is the I/O thread and owns the
-DEALER socket; it registers, heartbeats and watches the broker whatever the
-handlers do. Handlers run in `concurrency` threads fed by a queue; they hand
-replies back over an inproc PAIR guarded by a lock. Each connection to the
-broker has a generation number: a job from an earlier connection is never
-answered on a later one (the broker has already answered it with 502 or
-resent it), so a reconnect cannot confuse job ids.
+Threading model: the thread that calls run() is the I/O thread: it
+connects, registers, heartbeats and watches the broker whatever the
+handlers do. Handlers run in `concurrency` threads fed by a queue. The
+DEALER socket is only touched under `_Io.lock`, and every holder of the
+lock that touches it also reads what has arrived (ZMQ_FD is edge-triggered
+and a send may consume its notification): so a handler sends its own reply
+and queues the next request itself, and the I/O thread, waiting on the
+socket's file descriptor, is woken only when nobody else read. Each
+connection has a generation number: a job from an earlier connection is
+never answered on a later one (the broker has already answered it with 502
+or resent it), so a reconnect cannot confuse job ids.
 """
 
 import json
 import logging
+import os
 import queue
 import signal
-import struct
 import threading
 import time
 
@@ -22,7 +26,7 @@ import zmq
 
 from . import protocol as P
 from .client import _default_broker, encode_doc, unpack_meta
-from .errors import BadRequest, HearthError, Rejected, error_for
+from .errors import HearthError, Rejected, error_for
 
 log = logging.getLogger("hearth.worker")
 
@@ -31,8 +35,6 @@ BACKOFF_MAX = 8.0           # s: backoff doubles up to this
 STOP_GRACE = 5.0            # s: longest wait for running handlers on stop
 _FLUSH_LINGER_MS = 200      # last replies and DISCONNECT get this long to leave
 _DRAIN_MAX = 1000           # messages read per socket per poll round
-_WAKE = b""                 # a wake-up from stop(): frame count 1
-_GEN = struct.Struct("<Q")
 _NAME_FORBIDDEN = frozenset(",[] ")    # they make route expressions
 
 
@@ -101,28 +103,19 @@ class Worker:
         self.registered = threading.Event()
         self._stopping = threading.Event()
         self._running = False
-        self._ctx = None
-        self._outbox = None
-        self._send_lock = threading.Lock()
+        self._io = None             # the running loop's state
         self._generation = 0
 
     # ------------------------------------------------------------ public API
 
     def stop(self):
-        """Asks run() to stop: it tells the broker, gives running handlers up
-        to stop_grace seconds, and returns. Safe from any thread and from a
-        signal handler."""
+        """Asks run() to stop: it tells the broker, finishes the requests it
+        holds (at most stop_grace seconds), and returns. Safe from any thread
+        and from a signal handler (it takes no lock)."""
         self._stopping.set()
-        #   Non-blocking: a signal handler may interrupt a thread holding it;
-        #   run() notices the flag within a heartbeat anyway.
-        if self._send_lock.acquire(blocking=False):
-            try:
-                if self._outbox is not None:
-                    self._outbox.send(_WAKE, zmq.NOBLOCK)
-            except zmq.ZMQError:
-                pass
-            finally:
-                self._send_lock.release()
+        io = self._io
+        if io is not None:
+            io.wake()
 
     def run(self):
         """Serves until stop(), SIGINT or SIGTERM (signals are caught when
@@ -152,59 +145,44 @@ class Worker:
         return restore
 
     def _serve(self):
-        self._ctx = zmq.Context()
-        address = "inproc://hearth-worker-%x" % id(self)
-        inbox = self._ctx.socket(zmq.PAIR)
-        outbox = self._ctx.socket(zmq.PAIR)
-        for sock in (inbox, outbox):
-            sock.linger = 0
-            sock.sndhwm = 0
-            sock.rcvhwm = 0
-        inbox.bind(address)
-        outbox.connect(address)
-        with self._send_lock:
-            self._outbox = outbox
         jobs = queue.SimpleQueue()
-        threads = [threading.Thread(target=self._handler_main, args=(jobs,),
+        io = _Io(self, jobs)
+        threads = [threading.Thread(target=self._handler_main, args=(io, jobs),
                                     name="hearth-handler-%s-%d" % (self.service, i),
                                     daemon=True)
                    for i in range(self.concurrency)]
         for thread in threads:
             thread.start()
-        io = _Io(self, inbox, jobs)
+        self._io = io
         try:
-            io.serve()
+            if not self._stopping.is_set():
+                io.serve()
         finally:
+            self._io = None
             io.drain()
             for _ in threads:
                 jobs.put(None)
-            with self._send_lock:
-                self._outbox = None
-            inbox.close(linger=0)
-            outbox.close(linger=0)
             #   Handlers still inside user code after the grace keep running
-            #   as daemon threads; they find no outbox and drop their reply.
-            #   Every socket is closed, so term() cannot block on them.
-            self._ctx.term()
-            self._ctx = None
+            #   as daemon threads; they find no socket and drop their reply.
+            io.shutdown()
             self.registered.clear()
 
     # ------------------------------------------------------------ handlers
 
-    def _handler_main(self, jobs):
+    def _handler_main(self, io, jobs):
         while True:
             job = jobs.get()
             if job is None:
                 return
             generation, job_id, meta_frame, body, deadline_at = job
             if generation != self._generation:
-                continue            # from a dead connection: already answered
+                io.job_done(None, None)     # from a dead connection: answered
+                continue
             status, meta, reply = self._handle(meta_frame, body, deadline_at)
-            frames = [_GEN.pack(generation), job_id, P.status_frame(status),
-                      msgpack.packb(meta, use_bin_type=True) if meta else b"", reply]
-            with self._send_lock:
-                if self._outbox is not None:
-                    self._outbox.send_multipart(frames)
+            io.job_done(generation, [b"", P.HEARTH_WORKER_HEADER, P.WORKER_REPLY_FRAME, job_id,
+                                     P.status_frame(status),
+                                     msgpack.packb(meta, use_bin_type=True) if meta else b"",
+                                     reply])
 
     def _handle(self, meta_frame, body, deadline_at):
         """Runs the handler on one request: (status, reply metadata, body)."""
@@ -232,15 +210,19 @@ class Worker:
 
 
 class _Io:
-    """The I/O loop of one Worker.run(): the broker connection's state."""
+    """The broker connection of one Worker.run(). Everything that touches
+    the socket or the counters below holds `lock`."""
 
-    def __init__(self, worker, inbox, jobs):
+    def __init__(self, worker, jobs):
         self.w = worker
-        self.inbox = inbox
         self.jobs = jobs
+        self.lock = threading.Lock()
+        self.ctx = zmq.Context()
         self.sock = None
-        self.poller = zmq.Poller()
-        self.poller.register(inbox, zmq.POLLIN)
+        self.fd = None
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
         self.backoff = BACKOFF_MIN
         self.reconnect_at = 0.0
         self.heartbeat = P.HEARTH_DEFAULT_HEARTBEAT_MS / 1000.0
@@ -250,17 +232,32 @@ class _Io:
         self.outstanding = 0        # jobs queued or running, any generation
         self.rejected = None
 
-    # ------------------------------------------------------------ connection
+    def wake(self):
+        """Wakes the I/O thread (lock-free: stop() runs in signal handlers)."""
+        try:
+            os.write(self.wake_w, b"x")
+        except OSError:
+            pass                    # pipe full: it is awake anyway
+
+    def shutdown(self):
+        with self.lock:
+            self.close(0)
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+        #   Every socket is closed, so term() cannot block.
+        self.ctx.term()
+
+    # ------------------------------------------------------------ connection (lock held)
 
     def connect(self, now):
         w = self.w
         w._generation += 1
-        self.sock = w._ctx.socket(zmq.DEALER)
+        self.sock = self.ctx.socket(zmq.DEALER)
         self.sock.linger = 0
         self.sock.sndhwm = 100000
         self.sock.rcvhwm = 100000
         self.sock.connect(w.broker)
-        self.poller.register(self.sock, zmq.POLLIN)
+        self.fd = self.sock.getsockopt(zmq.FD)
         self.sock.send_multipart(w._ready_frames)
         self.heartbeat_at = now + self.heartbeat
         self.expiry = now + self.heartbeat * self.liveness
@@ -273,51 +270,28 @@ class _Io:
         self.w.registered.clear()
         self.reconnect_at = now + self.backoff
         self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+        self.wake()                 # the I/O thread waits on the old socket
 
     def close(self, linger):
         if self.sock is not None:
-            self.poller.unregister(self.sock)
             self.sock.close(linger=linger)
             self.sock = None
+            self.fd = None
+
+    def send(self, frames):
+        self.sock.send_multipart(frames, zmq.NOBLOCK)
 
     def send_command(self, command):
-        self.sock.send_multipart([b"", P.HEARTH_WORKER_HEADER, command])
+        self.send([b"", P.HEARTH_WORKER_HEADER, command])
 
-    # ------------------------------------------------------------ loop
-
-    def serve(self):
-        w = self.w
-        while not w._stopping.is_set() and self.rejected is None:
-            now = time.monotonic()
-            if self.sock is None and now >= self.reconnect_at:
-                self.connect(now)
-            if self.sock is not None:
-                if now >= self.expiry:
-                    self.disconnect(now, "broker silent for %.1f s"
-                                    % (self.heartbeat * self.liveness))
-                    continue
-                if now >= self.heartbeat_at:
-                    self.send_command(P.WORKER_HEARTBEAT_FRAME)
-                    self.heartbeat_at = now + self.heartbeat
-                wake = min(self.heartbeat_at, self.expiry)
-            else:
-                wake = self.reconnect_at
-            events = dict(self.poller.poll(max(0.0, wake - time.monotonic()) * 1000 + 1))
-            if self.sock is not None and self.sock in events:
-                self.read_broker()
-            if self.inbox in events:
-                self.read_handlers()
-        if self.rejected is not None:
-            raise self.rejected
-
-    def read_broker(self):
+    def read_broker(self, draining=False):
+        """Reads and handles everything that has arrived. Must follow every
+        use of the socket, since ZMQ_FD is edge-triggered."""
         for _ in range(_DRAIN_MAX):
-            if self.sock is None:
+            sock = self.sock
+            if sock is None or not sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                 return
-            try:
-                frames = self.sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
+            frames = sock.recv_multipart(zmq.NOBLOCK)
             now = time.monotonic()
             self.expiry = now + self.heartbeat * self.liveness
             if len(frames) < 3 or frames[0] != b"" or frames[1] != P.HEARTH_WORKER_HEADER:
@@ -328,11 +302,15 @@ class _Io:
                 self.on_request(frames, now)
             elif command == P.WORKER_HEARTBEAT_FRAME:
                 pass
-            elif command == P.WORKER_REGISTERED_FRAME and len(frames) == P.HEARTH_WORKER_REGISTERED_FRAMES:
-                self.on_registered(frames)
             elif command == P.WORKER_DISCONNECT_FRAME:
+                if draining:        # the broker has let us go
+                    self.close(0)
+                    return
                 self.backoff = BACKOFF_MIN
                 self.disconnect(now, "broker sent DISCONNECT")
+            elif (command == P.WORKER_REGISTERED_FRAME and not draining
+                  and len(frames) == P.HEARTH_WORKER_REGISTERED_FRAMES):
+                self.on_registered(frames, now)
             else:
                 log.warning("%s: dropped an unexpected command %r", self.w.service, command[:4])
 
@@ -345,7 +323,7 @@ class _Io:
         self.outstanding += 1
         self.jobs.put((self.w._generation, frames[3], frames[4], frames[5], deadline_at))
 
-    def on_registered(self, frames):
+    def on_registered(self, frames, now):
         w = self.w
         status = P.parse_status(frames[3])
         settings = unpack_meta(frames[4])
@@ -354,6 +332,7 @@ class _Io:
             self.rejected = Rejected("registration of %s refused: %s" % (w.service, error.error),
                                      status=error.status, meta=settings)
             log.error("%s", self.rejected)
+            self.wake()
             return
         heartbeat = settings.get(P.HEARTH_SET_HEARTBEAT)
         liveness = settings.get(P.HEARTH_SET_LIVENESS)
@@ -361,7 +340,6 @@ class _Io:
             self.heartbeat = heartbeat / 1000.0
         if isinstance(liveness, int) and liveness > 0:
             self.liveness = liveness
-        now = time.monotonic()
         self.heartbeat_at = min(self.heartbeat_at, now + self.heartbeat)
         self.expiry = now + self.heartbeat * self.liveness
         w.worker_id = settings.get(P.HEARTH_SET_WORKER_ID)
@@ -369,67 +347,100 @@ class _Io:
         w.registered.set()
         log.info("%s: registered with %s as %s (heartbeat %d ms, liveness %d)",
                  w.service, w.broker, w.worker_id, self.heartbeat * 1000, self.liveness)
+        self.wake()                 # the heartbeat interval may have shrunk
 
-    def read_handlers(self):
-        for _ in range(_DRAIN_MAX):
-            try:
-                frames = self.inbox.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            if len(frames) == 1:        # a wake-up from stop()
-                continue
+    # ------------------------------------------------------------ handlers' side
+
+    def job_done(self, generation, frames):
+        """A handler finished a job: sends its REPLY (unless the connection
+        it came from is gone) and takes in what has arrived meanwhile, so
+        the next request is queued without waking the I/O thread."""
+        with self.lock:
             self.outstanding -= 1
-            generation = _GEN.unpack(frames[0])[0]
             if self.sock is not None and generation == self.w._generation:
-                self.sock.send_multipart([b"", P.HEARTH_WORKER_HEADER, P.WORKER_REPLY_FRAME]
-                                         + frames[1:])
+                self.send(frames)
+                self.read_broker(draining=self.w._stopping.is_set())
+        if self.outstanding == 0 and self.w._stopping.is_set():
+            self.wake()
+
+    # ------------------------------------------------------------ I/O thread
+
+    def wait(self, until):
+        """Sleeps until the socket or the wake pipe is readable, or until."""
+        items = [(self.wake_r, zmq.POLLIN)]
+        fd = self.fd
+        if fd is not None:
+            items.append((fd, zmq.POLLIN))
+        try:
+            zmq.zmq_poll(items, max(0, int((until - time.monotonic()) * 1000)) + 1)
+        except zmq.ZMQError:
+            pass                    # a handler closed the socket meanwhile: re-check
+        try:
+            while os.read(self.wake_r, 512):
+                pass
+        except BlockingIOError:
+            pass
+
+    def serve(self):
+        w = self.w
+        while not w._stopping.is_set() and self.rejected is None:
+            with self.lock:
+                now = time.monotonic()
+                if self.sock is None and now >= self.reconnect_at:
+                    self.connect(now)
+                if self.sock is not None:
+                    self.read_broker()
+                if self.sock is not None:
+                    if now >= self.expiry:
+                        self.disconnect(now, "broker silent for %.1f s"
+                                        % (self.heartbeat * self.liveness))
+                    elif now >= self.heartbeat_at:
+                        self.send_command(P.WORKER_HEARTBEAT_FRAME)
+                        self.heartbeat_at = now + self.heartbeat
+                        self.read_broker()
+                if self.sock is not None:
+                    until = min(self.heartbeat_at, self.expiry)
+                else:
+                    until = self.reconnect_at
+            self.wait(until)
+        if self.rejected is not None:
+            raise self.rejected
 
     # ------------------------------------------------------------ stop
 
     def drain(self):
-        """On stop (PROTOCOL.md s. 4.5): tell the broker with DISCONNECT, so
-        it sends no more, then finish every job held (queued or running),
-        sending the replies and heartbeating meanwhile, for at most
-        stop_grace seconds. What is still unfinished then is dropped; the
-        broker answers it when it sees the connection close or go silent."""
-        if self.sock is None or self.rejected is not None:
-            self.close(0)
-            return
-        self.send_command(P.WORKER_DISCONNECT_FRAME)
-        until = time.monotonic() + self.w.stop_grace
-        while self.outstanding > 0 and self.sock is not None:
-            now = time.monotonic()
-            if now >= until:
-                log.warning("%s: %d request(s) unfinished after %.1f s; their replies are "
-                            "dropped", self.w.service, self.outstanding, self.w.stop_grace)
-                break
-            if now >= self.heartbeat_at:
-                self.send_command(P.WORKER_HEARTBEAT_FRAME)
-                self.heartbeat_at = now + self.heartbeat
-            wait = min(until, self.heartbeat_at) - now
-            events = dict(self.poller.poll(max(0.0, wait) * 1000 + 1))
-            if self.sock in events:
-                self.read_broker_draining()
-            if self.inbox in events:
-                self.read_handlers()
-        self.close(_FLUSH_LINGER_MS)
-
-    def read_broker_draining(self):
-        """While draining: requests the broker sent before it saw our
-        DISCONNECT are held too, so they are served; a DISCONNECT from the
-        broker means it has let us go."""
-        for _ in range(_DRAIN_MAX):
-            try:
-                frames = self.sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            if len(frames) < 3 or frames[0] != b"" or frames[1] != P.HEARTH_WORKER_HEADER:
-                continue
-            if frames[2] == P.WORKER_REQUEST_FRAME and len(frames) == P.HEARTH_WORKER_REQUEST_FRAMES:
-                self.on_request(frames, time.monotonic())
-            elif frames[2] == P.WORKER_DISCONNECT_FRAME:
+        """On stop (PROTOCOL.md s. 4.5): DISCONNECT, so the broker sends no
+        more; then let the handlers finish every job held (queued or
+        running; requests the broker sent before it saw the DISCONNECT are
+        held too), heartbeating meanwhile, for at most stop_grace seconds.
+        What is unfinished then is dropped: the broker answers it when the
+        connection goes silent."""
+        with self.lock:
+            if self.sock is None or self.rejected is not None:
                 self.close(0)
                 return
+            self.send_command(P.WORKER_DISCONNECT_FRAME)
+            self.read_broker(draining=True)
+        until = time.monotonic() + self.w.stop_grace
+        while True:
+            with self.lock:
+                if self.sock is None or self.outstanding <= 0:
+                    break
+                now = time.monotonic()
+                if now >= until:
+                    log.warning("%s: %d request(s) unfinished after %.1f s; their replies "
+                                "are dropped", self.w.service, self.outstanding,
+                                self.w.stop_grace)
+                    break
+                self.read_broker(draining=True)
+                if self.sock is not None and now >= self.heartbeat_at:
+                    self.send_command(P.WORKER_HEARTBEAT_FRAME)
+                    self.heartbeat_at = now + self.heartbeat
+                    self.read_broker(draining=True)
+                wake_at = min(until, self.heartbeat_at)
+            self.wait(wake_at)
+        with self.lock:
+            self.close(_FLUSH_LINGER_MS)
 
 
 # ---------------------------------------------------------------- experts

@@ -2,8 +2,6 @@
 made to misbehave, against a scripted ROUTER): round trips, typed errors,
 local deadlines, many calls in flight, threads sharing one client."""
 
-import os
-import signal
 import sys
 import threading
 import time
@@ -12,7 +10,7 @@ import msgpack
 import pytest
 import zmq
 
-from conftest import PYROOT, python_env, thread_worker, wait_workers
+from conftest import python_env, thread_worker, wait_workers
 
 import hearth
 import hearthtest
