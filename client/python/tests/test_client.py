@@ -265,3 +265,26 @@ def test_default_endpoint_from_environment(monkeypatch):
     monkeypatch.setenv("HEARTH_BROKER", "tcp://127.0.0.1:1")
     with hearth.Client(connect_timeout=0.1) as client:
         assert client.broker == "tcp://127.0.0.1:1"
+
+
+def test_pipeline_through_the_broker_with_a_group_and_a_failing_stage(broker, client):
+    def stage(name):
+        def handler(doc):
+            if doc.get("fail") == name:
+                raise RuntimeError("%s refuses" % name)
+            doc.setdefault("opinions", {})[name] = len(doc["opinions"]) if "opinions" in doc else 0
+            return doc
+        return handler
+    with thread_worker(broker.endpoint, "first", stage("first")), \
+            thread_worker(broker.endpoint, "left", stage("left")), \
+            thread_worker(broker.endpoint, "right", stage("right")), \
+            thread_worker(broker.endpoint, "last", stage("last")):
+        doc, trace = client.pipeline(["first", ["left", "right"], "last"], {"text": "x"},
+                                     trace=True)
+        assert doc == {"text": "x", "opinions": {"first": 0, "left": 1, "right": 1, "last": 3}}
+        assert sorted((t["stage"], t["service"]) for t in trace) == \
+            [(0, "first"), (1, "left"), (1, "right"), (2, "last")]
+        with pytest.raises(hearth.WorkerError) as info:
+            client.pipeline(["first", "last"], {"text": "y", "fail": "last"})
+        assert info.value.meta["stage"] == 1 and "last refuses" in info.value.error
+        assert hearth.client.decode_body(info.value.body, False)["opinions"] == {"first": 0}
