@@ -355,7 +355,7 @@ class BareHmp:
     """Diagnostic of item 2: the same request as Client.call (HMP/1 frames,
     msgpack deadline, JSON both ways) from a bare pyzmq DEALER in the
     calling thread: the broker, hearth-worker and expert as in the hearth
-    figure, but none of the Client's I/O thread hand-offs."""
+    figure, but nothing of the Client's own machinery."""
 
     def __init__(self, endpoint):
         self.ctx = zmq.Context()
@@ -516,8 +516,8 @@ def bench_client(mesh, opts, results):
                        "echo process, 2 hops: the floor of any round trip here"))
     results.append(row("(diag) 1 caller: bare pyzmq HMP vs Client", phases["bare"],
                        phases["hearth1"], notes="baseline: the same request to wordcount from "
-                       "a bare pyzmq DEALER in the calling thread; the difference is the "
-                       "Client's I/O thread hand-offs"))
+                       "a bare pyzmq DEALER in the calling thread; the difference is what "
+                       "the Client adds (locks, waking the caller, its I/O thread)"))
     results.append(row("(diag) 1 caller: hearth.ping vs hearth", phases["ping"],
                        phases["hearth1"], notes="baseline: Client.ping(), answered by the "
                        "broker itself; the difference is the worker leg"))
