@@ -138,3 +138,23 @@ def test_expert_decorator_keeps_the_function_plain(broker, client):
     finally:
         worker.stop()
         thread.join(10)
+
+
+def test_a_request_whose_deadline_passed_in_the_local_queue_is_not_run(broker, client):
+    ran = []
+    release = threading.Event()
+
+    def one_at_a_time(doc):
+        ran.append(doc["i"])
+        if doc["i"] == 0:
+            release.wait(10)
+        return doc
+    with thread_worker(broker.endpoint, "busy", one_at_a_time, credit=2):
+        first = client.submit("busy", {"i": 0}, timeout=10)
+        hearthtest.wait_until(lambda: ran == [0], what="first request running")
+        with pytest.raises(hearth.Timeout):
+            client.call("busy", {"i": 1}, timeout=0.3)   # held locally behind the first
+        release.set()
+        assert first.result(timeout=10) == {"i": 0}
+        assert client.call("busy", {"i": 2}) == {"i": 2}  # its credit came back
+    assert ran == [0, 2]
