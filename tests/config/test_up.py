@@ -175,6 +175,9 @@ services:
     up = Up(mesh)
     ups.append(up)
     up.proc.wait_line(r"broken: crash loop: died 5 times within 30 s", timeout=30.0)
+    # The supervisor reports the loop before it logs the fifth delay: wait
+    # for that line too, or the list below may still be one short.
+    up.proc.wait_line(r"broken \(pid \d+\).*restarting in 1600 ms", timeout=30.0)
     # Backoff doubles from 100 ms, so 5 deaths take at least 1.5 s; then the
     # next tries are seconds apart, not a spin.
     deaths = [l for l in up.proc.lines if "broken (pid" in l and "restarting in" in l]

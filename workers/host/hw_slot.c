@@ -431,11 +431,14 @@ s_child_spawn_ready (hw_slot_t *self, int64_t deadline_at)
         self->stop);
     char how[96];
     int pid = (int) hw_child_pid (child);
+    /*  Name the limit that ran out, not the time it took to notice: a
+        loaded machine wakes us a little late.                               */
     if (rc == HW_CHILD_TIMEOUT)
         hearth_log_warn ("[%s pid %d] no ready line \"%s\" within %d ms: "
                          "killing it", options->service, pid,
                          options->ready_line,
-                         (int) (hearth_clock_ms () - started));
+                         (int) (limit < deadline_at ? options->start_timeout_ms
+                                                    : deadline_at - started));
     else
     if (rc == HW_CHILD_DIED) {
         hw_child_collect (child, S_COLLECT_MS);
