@@ -12,41 +12,13 @@ import os
 import re
 import signal
 import subprocess
-import time
 
 import pytest
 
-from hearthtest import Process, binary, run_cli, wait_until
+from hearthtest import HearthUp, binary, children_of, gone, run_cli, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
-
-
-def children_of(pid):
-    """PIDs whose parent is pid (from /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # The command may hold spaces or parentheses: fields follow the last ')'.
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(entry))
-    return found
-
-
-def gone(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            stat = f.read()
-    except OSError:
-        return True
-    return stat[stat.rindex(")") + 2:].split()[0] == "Z"
 
 
 def write_mesh(tmp_path, text):
@@ -63,29 +35,9 @@ def env_with_bins():
     return env
 
 
-class Up:
-    """A running `hearth up`; stopped by PID at teardown."""
-
-    def __init__(self, config, *extra):
-        argv = [binary("HEARTH_CLI_BIN"), "up"] + (["-c", config] if config else []) + list(extra)
-        self.proc = Process(argv, name="hearth up", env=env_with_bins())
-
-    def wait_ready(self, timeout=60.0):
-        self.proc.wait_line(r"^ready$", timeout=timeout)
-        m = self.proc.wait_line(r"broker at (\S+) \(pid (\d+)\)", timeout=1.0)
-        self.endpoint, self.broker_pid = m.group(1), int(m.group(2))
-        return self
-
-    def stop(self):
-        return self.proc.stop(timeout=30.0)
-
-
-@pytest.fixture
-def ups():
-    started = []
-    yield started
-    for up in started:
-        up.proc.kill()
+def Up(config, *extra):
+    """`hearth up [-c config] EXTRA...` with the build's binaries."""
+    return HearthUp((["-c", config] if config else []) + list(extra), env=env_with_bins())
 
 
 SMALL_MESH = """

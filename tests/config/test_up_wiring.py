@@ -17,7 +17,7 @@ import subprocess
 
 import pytest
 
-from hearthtest import Process, binary, run_cli, wait_until
+from hearthtest import HearthUp, children_of, run_cli
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
@@ -27,57 +27,6 @@ INPUT_SCHEMA = ('{"type": "object", "required": ["text"], '
 OUTPUT_SCHEMA = '{"type": "object", "required": ["opinions"]}'
 EXAMPLE = '{"text": "a good warm day"}'
 MESH_ONLY_EXAMPLE = '{"text": "only in mesh.yml"}'
-
-
-def children_of(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(entry))
-    return found
-
-
-def gone(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            stat = f.read()
-    except OSError:
-        return True
-    return stat[stat.rindex(")") + 2:].split()[0] == "Z"
-
-
-class Up:
-    """A running `hearth up`; killed by PID at teardown if still running."""
-
-    def __init__(self, cli, args, env):
-        self.proc = Process([cli, "up"] + list(args), name="hearth up", env=env)
-
-    def wait_ready(self, timeout):
-        self.proc.wait_line(r"^ready$", timeout=timeout)
-        m = self.proc.wait_line(r"broker at (\S+) \(pid (\d+)\)", timeout=1.0)
-        self.endpoint = m.group(1)
-        return self
-
-    def stop_cleanly(self):
-        kids = children_of(self.proc.pid)
-        assert self.proc.stop(timeout=30.0) == 0, self.proc.output()
-        wait_until(lambda: all(gone(p) for p in kids), timeout=10.0, what="children gone")
-
-
-@pytest.fixture
-def ups():
-    started = []
-    yield started
-    for up in started:
-        up.proc.kill()
 
 
 def yaml_quoted(text):
@@ -135,7 +84,7 @@ services:
 """ % (yaml_quoted(INPUT_SCHEMA), yaml_quoted(OUTPUT_SCHEMA), yaml_quoted(EXAMPLE),
        yaml_quoted(INPUT_SCHEMA), yaml_quoted(EXAMPLE), yaml_quoted(MESH_ONLY_EXAMPLE)))
     env = dict(os.environ)
-    up = Up(binary("HEARTH_CLI_BIN"), ["-c", str(mesh)], env)
+    up = HearthUp(["-c", str(mesh)], env=env)
     ups.append(up)
     up.wait_ready(timeout=90.0)
 
@@ -231,7 +180,7 @@ def test_install_runs_the_default_mesh(tmp_path, ups):
             done.stdout
 
     # Start it on a free port and call the default pipeline.
-    up = Up(cli, ["--bind", "tcp://127.0.0.1:*"], env)
+    up = HearthUp(["--bind", "tcp://127.0.0.1:*"], cli=cli, env=env)
     ups.append(up)
     up.wait_ready(timeout=120.0)
     out = up.proc.output()

@@ -642,3 +642,58 @@ def run_cli(endpoint, *args, timeout_s=30, input_data=None):
 def start_expert(endpoint, *options):
     return Process([binary("HEARTH_EXPERT_BIN"), "-b", endpoint] + [str(o) for o in options],
                    name="hearth-expert-sentiment")
+
+
+# ---------------------------------------------------------------------------
+#   Process trees (for `hearth up`, which must leave no child behind)
+
+def children_of(pid):
+    """PIDs whose parent is pid, from /proc (zombies left out)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The command may hold spaces or parentheses: fields follow the last ')'.
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+def gone(pid):
+    """True once pid has exited (or is a zombie)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2:].split()[0] == "Z"
+
+
+class HearthUp:
+    """A running `hearth up ARGS`; the `ups` fixture kills it by PID at
+    teardown if a test left it running."""
+
+    def __init__(self, args, cli=None, env=None):
+        argv = [cli or binary("HEARTH_CLI_BIN"), "up"] + [str(a) for a in args]
+        self.proc = Process(argv, name="hearth up", env=env)
+
+    def wait_ready(self, timeout=60.0):
+        self.proc.wait_line(r"^ready$", timeout=timeout)
+        m = self.proc.wait_line(r"broker at (\S+) \(pid (\d+)\)", timeout=1.0)
+        self.endpoint, self.broker_pid = m.group(1), int(m.group(2))
+        return self
+
+    def stop(self):
+        return self.proc.stop(timeout=30.0)
+
+    def stop_cleanly(self):
+        """SIGTERM: exit 0, and every child it had is gone."""
+        kids = children_of(self.proc.pid)
+        assert self.stop() == 0, self.proc.output()
+        wait_until(lambda: all(gone(p) for p in kids), timeout=10.0, what="children gone")
