@@ -77,6 +77,18 @@ def reply_doc(result):
     return result
 
 
+def expected_words(i):
+    """wordcount's `words` for document i: the text and the two tags."""
+    return len(make_doc(i)["text"].split()) + 2
+
+
+def as_checked(i):
+    """Document i as if wordcount had answered it: what the transport-only
+    diagnostics (echo, ping) hand to check(), which then tests only that
+    the right document came back."""
+    return dict(make_doc(i), opinions={"wordcount": {"words": expected_words(i)}})
+
+
 def check(result, i, names):
     """Raises BenchError unless result is document i with every opinion in
     names (and the right word count, so a wrong document cannot pass)."""
@@ -85,10 +97,9 @@ def check(result, i, names):
     doc = reply_doc(result)
     if not isinstance(doc, dict) or doc.get("id") != i:
         raise BenchError("document %d: wrong reply %r" % (i, str(result)[:200]))
-    words = len(make_doc(i)["text"].split()) + 2
     for name in names:
         opinion = doc.get("opinions", {}).get(name)
-        if not isinstance(opinion, dict) or opinion.get("words") != words:
+        if not isinstance(opinion, dict) or opinion.get("words") != expected_words(i):
             raise BenchError("document %d: opinion %s is %r" % (i, name, opinion))
 
 
@@ -252,7 +263,7 @@ class Phase:
         self.count = 0
         self.seconds = 0.0
         self.cpu = {}
-        self.deadline = time.monotonic() + PHASE_LIMIT
+        self._t0 = None             # set while the phase is being timed
 
     def __enter__(self):
         self._cpu0 = self.meter.snapshot()
@@ -261,15 +272,22 @@ class Phase:
 
     def __exit__(self, *exc):
         self.seconds += time.monotonic() - self._t0
+        self._t0 = None
         for k, v in CpuMeter.diff(self._cpu0, self.meter.snapshot()).items():
             self.cpu[k] = self.cpu.get(k, 0.0) + v
 
-    def expired(self):
-        return time.monotonic() > self.deadline
+    def remaining(self):
+        """Seconds left of PHASE_LIMIT, counting only this phase's own timed
+        time (its rounds alternate with other phases)."""
+        running = time.monotonic() - self._t0 if self._t0 is not None else 0.0
+        return PHASE_LIMIT - self.seconds - running
 
-    def abort(self, done):
-        raise BenchError("%s: aborted after %.0f s with %d documents done"
-                         % (self.name, PHASE_LIMIT, done))
+    def expired(self):
+        return self.remaining() < 0
+
+    def abort(self, done=None):
+        raise BenchError("%s: aborted at its %g s bound%s" % (
+            self.name, PHASE_LIMIT, "" if done is None else " (%d documents done)" % done))
 
     @property
     def rate(self):
@@ -326,7 +344,28 @@ class Pipe:
         self.proc.stdout.close()
 
 
-class Echo:
+class _Dealer:
+    """A pyzmq DEALER of its own context, connected to endpoint: the bare
+    socket of the two diagnostics below."""
+
+    def __init__(self, endpoint):
+        self.ctx = zmq.Context()
+        self.dealer = self.ctx.socket(zmq.DEALER)
+        self.dealer.linger = 0
+        self.dealer.connect(endpoint)
+
+    def recv(self, what):
+        """The next message, or BenchError after CALL_TIMEOUT."""
+        if not self.dealer.poll(CALL_TIMEOUT * 1000):
+            raise BenchError("%s: no reply within %.0f s" % (what, CALL_TIMEOUT))
+        return self.dealer.recv_multipart()
+
+    def close(self):
+        self.dealer.close()
+        self.ctx.term()
+
+
+class Echo(_Dealer):
     """Diagnostic floor of item 2: a raw pyzmq round trip (DEALER to the
     ROUTER echo of bench_zmq_echo.py), JSON encoded and decoded as the
     client does: 2 hops, no broker, no hearth-worker, no expert."""
@@ -334,34 +373,21 @@ class Echo:
     def __init__(self, mesh):
         self.server = Process(ZMQ_ECHO, name="zmq echo")
         mesh._track(self.server, "zmq echo")
-        endpoint = self.server.wait_line(r"listening on (\S+)", timeout=10).group(1)
-        self.ctx = zmq.Context()
-        self.dealer = self.ctx.socket(zmq.DEALER)
-        self.dealer.linger = 0
-        self.dealer.connect(endpoint)
+        super().__init__(self.server.wait_line(r"listening on (\S+)", timeout=10).group(1))
 
     def call(self, doc):
         self.dealer.send(json.dumps(doc, separators=(",", ":")).encode())
-        if not self.dealer.poll(CALL_TIMEOUT * 1000):
-            raise BenchError("zmq echo: no reply within %.0f s" % CALL_TIMEOUT)
-        return json.loads(self.dealer.recv())
-
-    def close(self):
-        self.dealer.close()
-        self.ctx.term()
+        return json.loads(self.recv("zmq echo")[0])
 
 
-class BareHmp:
+class BareHmp(_Dealer):
     """Diagnostic of item 2: the same request as Client.call (HMP/1 frames,
     msgpack deadline, JSON both ways) from a bare pyzmq DEALER in the
     calling thread: the broker, hearth-worker and expert as in the hearth
     figure, but nothing of the Client's own machinery."""
 
     def __init__(self, endpoint):
-        self.ctx = zmq.Context()
-        self.dealer = self.ctx.socket(zmq.DEALER)
-        self.dealer.linger = 0
-        self.dealer.connect(endpoint)
+        super().__init__(endpoint)
         self.meta = msgpack.packb({HP.HEARTH_META_DEADLINE: int(CALL_TIMEOUT * 1000)})
         self.seq = 0
 
@@ -371,17 +397,12 @@ class BareHmp:
         self.dealer.send_multipart([b"", HP.HEARTH_CLIENT_HEADER, HP.CLIENT_REQUEST_FRAME, rid,
                                     service, self.meta,
                                     json.dumps(doc, separators=(",", ":")).encode()])
-        while self.dealer.poll(CALL_TIMEOUT * 1000):
-            frames = self.dealer.recv_multipart()
+        while True:                     # skips late replies of earlier calls
+            frames = self.recv("bare HMP")
             if len(frames) == HP.HEARTH_CLIENT_REPLY_FRAMES and frames[3] == rid:
                 if HP.parse_status(frames[4]) != HP.HEARTH_STATUS_OK:
                     raise BenchError("bare HMP: status %r" % frames[4])
                 return json.loads(frames[6])
-        raise BenchError("bare HMP: no reply within %.0f s" % CALL_TIMEOUT)
-
-    def close(self):
-        self.dealer.close()
-        self.ctx.term()
 
 
 def run_callers(callers, count, first, call, phase):
@@ -407,7 +428,7 @@ def run_callers(callers, count, first, call, phase):
     with phase:
         start.wait()
         for thread in threads:
-            thread.join(max(0.1, phase.deadline - time.monotonic() + CALL_TIMEOUT))
+            thread.join(max(0.1, phase.remaining() + CALL_TIMEOUT))
     if errors:
         raise BenchError("%s: %s" % (phase.name, errors[0]))
     if any(thread.is_alive() for thread in threads) or phase.expired():
@@ -461,10 +482,8 @@ def bench_client(mesh, opts, results):
                if opts.own_clients else client for t in range(opts.callers)]
     echo = Echo(mesh)
     bare = BareHmp(mesh.endpoint)
-    #   The echo returns the document as sent: add the opinion it would get
-    #   so the same check applies (the check is of the transport here).
-    echo_doc = {i: dict(make_doc(i), opinions={"wordcount": {
-        "words": len(make_doc(i)["text"].split()) + 2}}) for i in range(opts.calls_one)}
+    #   The echo returns what it is sent: send what check() expects.
+    echo_doc = {i: as_checked(i) for i in range(max(opts.calls_one, opts.warmup))}
     try:
         for i in range(opts.warmup):            # untimed: caches, connections
             check(client.call("wordcount", make_doc(i)), i, ["wordcount"])
@@ -526,7 +545,7 @@ def bench_client(mesh, opts, results):
 def s_ping(client, i):
     """hearth.ping, dressed as document i so run_callers can check it."""
     client.ping()
-    return dict(make_doc(i), opinions={"wordcount": {"words": len(make_doc(i)["text"].split()) + 2}})
+    return as_checked(i)
 
 
 def check_run_output(lines, count):
@@ -571,7 +590,7 @@ def bench_pipeline(mesh, opts, results, workdir):
         except subprocess.TimeoutExpired:
             cli.kill()
             cli.communicate()
-            run.abort(-1)
+            run.abort()
     if cli.returncode != 0:
         raise BenchError("hearth run exited %d: %s" % (cli.returncode, err.decode()[-500:]))
     with open(dst) as f:
