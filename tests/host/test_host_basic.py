@@ -1,6 +1,7 @@
 """hearth-worker: normal service, framing, per-request mode, concurrency,
 start-up and shutdown (schemas/WORKER.md)."""
 
+import json
 import os
 import signal
 import time
@@ -86,6 +87,17 @@ def test_slow_start_nothing_routed_before_ready_line(host):
     assert b'"slowstart":{"words":3' in reply.body
     assert "ready after" in worker.output(), "answered before the ready line"
     assert time.monotonic() - t0 < 15
+
+
+def test_per_request_drops_the_ready_line(host):
+    """WORKER.md: in --per-request mode a program that prints its ready line
+    (the same script serves both modes) answers without it."""
+    cmd = [PYTHON, os.path.join(EXAMPLES, "slowstart.py"), "--load-seconds", "0"]
+    host.worker("cold", "--per-request", "--ready-line", "READY", cmd=cmd)
+    reply = host.call("cold", '{"t": "one two"}')
+    assert reply.status == P.HEARTH_STATUS_OK, reply
+    assert not reply.body.startswith(b"READY"), reply.body
+    assert json.loads(reply.body)["opinions"]["slowstart"]["words"] == 2
 
 
 def test_start_timeout_kills_and_restarts(host):

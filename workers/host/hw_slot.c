@@ -316,6 +316,25 @@ s_handle_warm (hw_slot_t *self, const hearth_request_t *request,
 
 /* ------------------------------------------------ per-request children */
 
+/*  A program started per request may still print its ready line first
+    (the same script serves both modes): it is not part of the answer.      */
+static void
+s_strip_ready_line (const char *ready_line, char *reply, size_t *size)
+{
+    size_t len = ready_line ? strlen (ready_line) : 0;
+    if (len == 0 || *size < len || memcmp (reply, ready_line, len) != 0)
+        return;
+    size_t cut = len;
+    if (cut < *size && reply[cut] == '\r')
+        cut++;
+    if (cut < *size && reply[cut] != '\n')
+        return;                 /* a longer first line, not the ready line */
+    if (cut < *size)
+        cut++;
+    memmove (reply, reply + cut, *size - cut);
+    *size -= cut;
+}
+
 static int
 s_handle_once (hw_slot_t *self, const hearth_request_t *request,
                hearth_response_t *response)
@@ -340,6 +359,8 @@ s_handle_once (hw_slot_t *self, const hearth_request_t *request,
                                                   &reply, &reply_size);
         int pid = (int) hw_child_pid (child);
         int status = HEARTH_STATUS_OK;
+        if (rc == HW_CHILD_OK)
+            s_strip_ready_line (self->options->ready_line, reply, &reply_size);
         if (rc == HW_CHILD_OK && reply_size == 0) {
             free (reply);
             snprintf (error, sizeof error, "%s: child pid %d exited 0 "
