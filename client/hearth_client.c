@@ -57,6 +57,7 @@ struct _hearth_client_t {
     char *version;
     int connect_timeout;
     bool connected;
+    bool monitor_ready;         /* the last poll saw a monitor event        */
     int64_t down_since;         /* creation, or the last disconnect         */
     uint64_t next_id;
 
@@ -469,7 +470,11 @@ s_handle_monitor (hearth_client_t *self)
 static int
 s_process (hearth_client_t *self, int64_t now)
 {
-    if (s_handle_socket (self) || s_handle_monitor (self))
+    /*  Reading the monitor costs system calls inside libzmq: do it only
+        when the last poll saw an event, or while still waiting to connect. */
+    bool monitor = self->monitor_ready || !self->connected;
+    self->monitor_ready = false;
+    if (s_handle_socket (self) || (monitor && s_handle_monitor (self)))
         return errno == ENOMEM ? HEARTH_ENOMEM : HEARTH_ESYS;
     if (s_expire (self, now))
         return HEARTH_ENOMEM;
@@ -491,6 +496,8 @@ s_wait (hearth_client_t *self, int64_t until)
     };
     if (zmq_poll (items, 2, timeout) < 0 && errno != EINTR)
         return HEARTH_ESYS;
+    if (items[1].revents & ZMQ_POLLIN)
+        self->monitor_ready = true;
     return HEARTH_OK;
 }
 
