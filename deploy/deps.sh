@@ -8,6 +8,7 @@ packages=(
     build-essential cmake pkg-config
     libzmq3-dev libczmq-dev libmsgpack-dev libyaml-dev libjansson-dev
     python3 python3-zmq python3-msgpack python3-pytest
+    python3-pip python3-setuptools
 )
 
 missing=()
