@@ -152,8 +152,15 @@ def test_a_request_whose_deadline_passed_in_the_local_queue_is_not_run(broker, c
     with thread_worker(broker.endpoint, "busy", one_at_a_time, credit=2):
         first = client.submit("busy", {"i": 0}, timeout=10)
         hearthtest.wait_until(lambda: ran == [0], what="first request running")
+        sent_at = time.monotonic()
         with pytest.raises(hearth.Timeout):
             client.call("busy", {"i": 1}, timeout=0.3)   # held locally behind the first
+        # The worker's clock for request 1 starts when it arrives, a transit
+        # later than ours: its deadline is sent_at + 0.3 s + transit.  Release
+        # the first request only once that has surely passed (transit is a
+        # few ms; 2 s covers a stalled CI machine).
+        hearthtest.wait_until(lambda: time.monotonic() > sent_at + 2.3,
+                              what="request 1's deadline passed at the worker")
         release.set()
         assert first.result(timeout=10) == {"i": 0}
         assert client.call("busy", {"i": 2}) == {"i": 2}  # its credit came back
