@@ -35,12 +35,12 @@ class Host:
         self._clients.append(client)
         return client
 
-    def worker(self, service, *options, cmd=None, wait=True, processes=1):
-        """Starts hearth-worker; waits until `processes` workers are
-        registered unless wait is False."""
+    def worker(self, service, *options, cmd=None, wait=True, processes=1, env=None):
+        """Starts hearth-worker (with env, if given, as its environment);
+        waits until `processes` workers are registered unless wait is False."""
         argv = [binary("HEARTH_WORKER_BIN"), "-s", service, "-b", self.endpoint,
                 "-n", str(processes)] + [str(o) for o in options] + ["--"] + (cmd or CHILD)
-        proc = Process(argv, name="hearth-worker")
+        proc = Process(argv, name="hearth-worker", env=env)
         self.procs.append(proc)
         if wait:
             self.wait_workers(service, processes, proc=proc)

@@ -53,6 +53,36 @@ def test_wordcount_example(host):
     assert doc["opinions"]["other"] == {"x": "not counted"}
 
 
+# An expert as users write it: print() and no flush. On a pipe, Python
+# block-buffers stdout, so without hearth-worker's PYTHONUNBUFFERED=1 the
+# reply would sit in the child's buffer until the request timed out.
+UNFLUSHED = """
+import json, sys
+for line in sys.stdin:
+    doc = json.loads(line)
+    doc.setdefault("opinions", {})["lazy"] = {"seen": True}
+    print(json.dumps(doc))
+"""
+
+
+def test_an_expert_that_never_flushes_still_answers(host):
+    host.worker("lazy", "--timeout", "20000", cmd=[PYTHON, "-c", UNFLUSHED])
+    for i in range(3):
+        reply = host.call("lazy", json.dumps({"i": i}))
+        assert reply.status == P.HEARTH_STATUS_OK, reply
+        assert json.loads(reply.body) == {"i": i, "opinions": {"lazy": {"seen": True}}}
+
+
+def test_a_silent_first_request_names_buffering_in_its_504(host):
+    # The user turned the default off (an empty value is "unset" to Python):
+    # the reply stays buffered, and the 504 says what to look at.
+    env = dict(os.environ, PYTHONUNBUFFERED="")
+    host.worker("buffered", "--timeout", "1000", cmd=[PYTHON, "-c", UNFLUSHED], env=env)
+    reply = host.call("buffered", json.dumps({"i": 0}))
+    assert reply.status == P.HEARTH_STATUS_TIMEOUT, reply
+    assert "wrote nothing on stdout" in reply.error and "flush" in reply.error, reply.error
+
+
 def test_descriptor_is_registered(host):
     host.worker("described", "--version-string", "2.5", "--description", "a test expert",
                 "--idempotent")

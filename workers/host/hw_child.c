@@ -169,6 +169,12 @@ hw_child_pid (const hw_child_t *self)
     return self->pid;
 }
 
+size_t
+hw_child_buffered (const hw_child_t *self)
+{
+    return self->size;
+}
+
 /* ------------------------------------------------------------- stderr */
 
 /*  Replaces control characters (and DEL) so a child cannot forge log lines

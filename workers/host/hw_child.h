@@ -47,6 +47,10 @@ void hw_child_destroy (hw_child_t **self_p);
 
 pid_t hw_child_pid (const hw_child_t *self);
 
+/*  Bytes the child wrote on stdout that are not yet consumed (part of a
+    reply still being written, or output nobody asked for).               */
+size_t hw_child_buffered (const hw_child_t *self);
+
 /*  Reads stdout lines until one equals ready_line (a trailing "\r" and
     surrounding blanks ignored); lines before it are logged. Bytes after it
     stay buffered for the first reply. Returns HW_CHILD_OK, HW_CHILD_TIMEOUT

@@ -189,11 +189,17 @@ s_warm_failure (hw_slot_t *self, hw_child_t *child, hw_child_result_t rc,
                   hw_child_tail (child, tail, sizeof tail));
         return HEARTH_STATUS_WORKER_LOST;
     }
+    /*  A first request with not one byte back is the classic symptom of a
+        program whose stdout is block-buffered on a pipe.                   */
+    bool silent = !self->served && hw_child_buffered (child) == 0;
     hw_child_terminate (child);
     if (rc == HW_CHILD_TIMEOUT) {
         snprintf (error, size, "%s: no reply from child pid %d within %d ms; "
-                  "it was killed and a fresh one is starting", service, pid,
-                  budget_ms);
+                  "it was killed and a fresh one is starting%s", service, pid,
+                  budget_ms, silent ? ". It wrote nothing on stdout: does "
+                  "it flush stdout after each reply? (C: fflush(stdout), or "
+                  "run it under 'stdbuf -oL'; Python: print(..., "
+                  "flush=True))" : "");
         return HEARTH_STATUS_TIMEOUT;
     }
     if (rc == HW_CHILD_GARBAGE) {

@@ -180,6 +180,11 @@ main (int argc, char **argv)
             fprintf (stderr, "Try 'hearth-worker --help'.\n");
         return rc > 0 ? 0 : S_EXIT_USAGE;
     }
+    /*  Python block-buffers stdout on a pipe, so an expert that prints its
+        reply without flushing would never answer: ask Python not to, as a
+        terminal would. Set before any thread exists; a value the user set
+        (even empty, which turns it off) is kept. WORKER.md section 1.      */
+    setenv ("PYTHONUNBUFFERED", "1", 0);
     /*  Blocked before any thread exists, so every thread inherits it and
         only sigtimedwait below sees the stop signals. Children get an
         empty mask from posix_spawn.                                         */
