@@ -3,10 +3,11 @@
 
     Jobs live in a fixed pool allocated when the worker starts, so the
     per-request path allocates nothing but the reply body. A job is touched
-    by one thread at a time: the I/O thread fills it, hands its index to a
-    handler thread through the guarded job queue (hearth_jobq), and gets it
-    back over an inproc pipe; the queue's mutex and ZeroMQ's pipe publish
-    everything written before each hand-over.
+    by one thread at a time: a thread holding the worker's lock fills it and
+    hands its index to a handler thread through the guarded job queue
+    (hearth_jobq); the handler runs it, then takes the worker's lock to send
+    the reply and free it. The two mutexes publish everything written
+    before each hand-over.
 */
 #ifndef HEARTH_JOB_H_INCLUDED
 #define HEARTH_JOB_H_INCLUDED
@@ -17,7 +18,7 @@
 #include "hearth/hearth.h"
 #include "hearth_meta.h"
 
-/*  What the handler writes; sent back by the I/O thread.                   */
+/*  What the handler writes; sent back once it returns.                    */
 struct _hearth_response_t {
     void *body;                 /* malloc'd, owned; NULL for empty          */
     size_t size;

@@ -1,24 +1,33 @@
 /*  hearth_worker - an HMP/1 worker: public API in include/hearth/hearth.h.
 
-    The caller of hearth_worker_run becomes the I/O thread: it alone owns
-    the DEALER to the broker, so heartbeats go out on time however long
-    handlers run. Jobs go to `concurrency` handler threads through a
-    guarded FIFO (hearth_jobq): with credit above concurrency the next job
-    is already there when a handler frees, and the handler takes it without
-    waiting for the I/O thread. Each handler sends the finished job's index
-    back over an inproc PUSH to the I/O thread's PULL, which wakes it in
-    zmq_poll next to the broker socket. Nothing else is shared between
-    threads except the job pool (one owner at a time, handed over by the
-    queue and the pipe) and three atomics (stop, registered, running).
+    The caller of hearth_worker_run becomes the I/O thread: it waits on the
+    broker socket and keeps time (heartbeats, broker expiry, reconnects),
+    so heartbeats go out however long handlers run. Jobs go to
+    `concurrency` handler threads through a guarded FIFO (hearth_jobq).
+
+    The broker socket and the state around it are guarded by `lock` (a
+    mutex is the full memory barrier ZeroMQ asks for when a socket changes
+    threads). A handler that finishes a job takes the lock, sends the reply
+    itself and reads what the broker sent meanwhile, so under load a request
+    costs no wake-up of the I/O thread: with credit above concurrency the
+    handler feeds itself. The I/O thread sleeps in poll() on the socket's
+    ZMQ_FD without the lock. ZMQ_FD is edge-triggered, and any send may
+    consume its signal, so whoever sends also reads until EAGAIN before
+    letting go of the lock. A pipe wakes the I/O thread for stop and for
+    what only it acts on (a refusal, a lost connection, a drained job while
+    stopping).
 */
 #include "hearth/hearth.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "hearth_clock.h"
 #include "hearth_job.h"
 #include "hearth_jobq.h"
@@ -29,14 +38,13 @@
 /*  hearth_worker_stop runs in signal handlers: its store must not lock.   */
 _Static_assert (ATOMIC_BOOL_LOCK_FREE == 2, "atomic_bool must be lock-free");
 
-#define S_HANDLERS_ENDPOINT "inproc://hearth-worker-handlers"
 #define S_BACKOFF_MIN_MS    100
 #define S_BACKOFF_MAX_MS    5000
 #define S_STOP_CHECK_MS     100     /* stop flag latency                     */
 #define S_STOP_GRACE_MS     5000    /* longest wait for handlers on stop     */
 #define S_FLUSH_LINGER_MS   1000    /* to flush DISCONNECT and last replies  */
-#define S_DRAIN_MAX         256     /* messages per socket per poll round,
-                                       so neither side starves the other    */
+#define S_DRAIN_MAX         256     /* messages read per lock hold, so the
+                                       other threads get the lock          */
 
 struct _hearth_worker_t {
     char *endpoint;
@@ -50,15 +58,20 @@ struct _hearth_worker_t {
     atomic_bool stop;           /* lock-free: safe from a signal handler    */
     atomic_bool registered;
     atomic_bool running;
-    bool stopping;              /* DISCONNECT sent, finishing (I/O thread)  */
-    bool acknowledged;          /* the broker answered it: nothing more comes */
+    int wake[2];                /* pipe: [1] written to wake the I/O thread */
 
-    /*  Owned by the I/O thread while running.                              */
+    /*  Guarded by lock while running (the I/O thread alone between runs).  */
+    pthread_mutex_t lock;
+    pthread_cond_t gone;        /* a handler thread ended                   */
+    int threads_alive;          /* handler threads not yet ended            */
+    bool stopping;              /* DISCONNECT sent, finishing               */
+    bool acknowledged;          /* the broker answered it: nothing more comes */
     void *ctx;
     void *broker;               /* DEALER, NULL while waiting to reconnect  */
-    void *pipe;                 /* PULL: finished job indexes               */
+    int broker_fd;              /* its ZMQ_FD                               */
     pthread_t *threads;
     int threads_started;
+    bool stuck;                 /* a run left handlers inside user code     */
     hearth_jobq_t *queue;       /* jobs waiting for a handler               */
     hearth_job_t *jobs;         /* pool of credit + concurrency jobs: the
                                    old connection's running jobs plus a
@@ -134,6 +147,8 @@ s_encode_descriptor (const hearth_descriptor_t *d, int concurrency,
     return buffer;
 }
 
+static int s_wake_pipe (int fds[2]);
+
 hearth_worker_t *
 hearth_worker_new (const char *endpoint, const hearth_descriptor_t *descriptor,
                    hearth_handler_fn *handler, void *arg)
@@ -145,11 +160,15 @@ hearth_worker_new (const char *endpoint, const hearth_descriptor_t *descriptor,
     hearth_worker_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->wake[0] = self->wake[1] = -1;
+    pthread_mutex_init (&self->lock, NULL);
+    pthread_cond_init (&self->gone, NULL);
     self->endpoint = strdup (endpoint);
     self->service = strdup (descriptor->service);
     self->descriptor = s_encode_descriptor (descriptor, concurrency, credit,
                                             &self->descriptor_size);
-    if (!self->endpoint || !self->service || !self->descriptor) {
+    if (!self->endpoint || !self->service || !self->descriptor
+    ||  s_wake_pipe (self->wake)) {
         hearth_worker_destroy (&self);
         return NULL;
     }
@@ -161,6 +180,29 @@ hearth_worker_new (const char *endpoint, const hearth_descriptor_t *descriptor,
     atomic_init (&self->registered, false);
     atomic_init (&self->running, false);
     return self;
+}
+
+/*  A non-blocking, close-on-exec pipe. Returns 0 or -1.                    */
+static int
+s_wake_pipe (int fds[2])
+{
+    if (pipe (fds))
+        return -1;
+    for (int i = 0; i < 2; i++)
+        if (fcntl (fds[i], F_SETFL, O_NONBLOCK)
+        ||  fcntl (fds[i], F_SETFD, FD_CLOEXEC))
+            return -1;
+    return 0;
+}
+
+/*  Wakes the I/O thread. Async-signal-safe (hearth_worker_stop).           */
+static void
+s_wake (hearth_worker_t *self)
+{
+    /*  A full pipe already holds a wake-up: EAGAIN is fine.                */
+    char byte = 1;
+    ssize_t rc = write (self->wake[1], &byte, 1);
+    (void) rc;
 }
 
 /*  Frees the per-run pools. Only once every handler thread is gone.        */
@@ -178,19 +220,35 @@ s_pools_free (hearth_worker_t *self)
     self->threads = NULL;
 }
 
+/*  Ends the run's context and frees its pools. No handler thread left.    */
+static void
+s_cleanup (hearth_worker_t *self)
+{
+    if (self->ctx) {
+        zmq_ctx_term (self->ctx);
+        self->ctx = NULL;
+    }
+    s_pools_free (self);
+}
+
 void
 hearth_worker_destroy (hearth_worker_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     hearth_worker_t *self = *self_p;
-    if (self->ctx) {
-        /*  A run that gave up waiting on stuck handlers left them detached
-            with the context: terminating it waits for them to finish.       */
-        zmq_ctx_term (self->ctx);
-        self->ctx = NULL;
-    }
-    s_pools_free (self);
+    /*  A run that gave up waiting on stuck handlers left them detached,
+        using the pools: wait until they have returned from user code.     */
+    pthread_mutex_lock (&self->lock);
+    while (self->threads_alive > 0)
+        pthread_cond_wait (&self->gone, &self->lock);
+    pthread_mutex_unlock (&self->lock);
+    s_cleanup (self);
+    for (int i = 0; i < 2; i++)
+        if (self->wake[i] >= 0)
+            close (self->wake[i]);
+    pthread_cond_destroy (&self->gone);
+    pthread_mutex_destroy (&self->lock);
     free (self->endpoint);
     free (self->service);
     free (self->descriptor);
@@ -201,107 +259,16 @@ hearth_worker_destroy (hearth_worker_t **self_p)
 void
 hearth_worker_stop (hearth_worker_t *self)
 {
-    if (self)
+    if (self) {
         atomic_store (&self->stop, true);
+        s_wake (self);
+    }
 }
 
 bool
 hearth_worker_registered (hearth_worker_t *self)
 {
     return self && atomic_load (&self->registered);
-}
-
-/* ------------------------------------------------------ handler threads */
-
-static void *
-s_handler_main (void *arg)
-{
-    hearth_worker_t *self = arg;
-    void *pipe = zmq_socket (self->ctx, ZMQ_PUSH);
-    int linger = 0, hwm = 0;
-    if (pipe
-    &&  zmq_setsockopt (pipe, ZMQ_LINGER, &linger, sizeof linger) == 0
-    &&  zmq_setsockopt (pipe, ZMQ_SNDHWM, &hwm, sizeof hwm) == 0
-    &&  zmq_connect (pipe, S_HANDLERS_ENDPOINT) == 0) {
-        uint32_t index;
-        while (hearth_jobq_pop (self->queue, &index) == 0) {
-            hearth_job_run (&self->jobs[index], self->handler, self->arg);
-            /*  DONTWAIT: after a stop that gave up on us nobody reads.    */
-            zmq_send (pipe, &index, sizeof index, ZMQ_DONTWAIT);
-        }
-    }
-    else
-        hearth_log_error ("handler thread cannot open its pipe: %s",
-                          zmq_strerror (errno));
-    if (pipe)
-        zmq_close (pipe);
-    return NULL;
-}
-
-/*  Pools and threads for one run. Returns 0 or -1.                         */
-static int
-s_start (hearth_worker_t *self)
-{
-    self->pool_size = self->credit + self->concurrency;
-    self->jobs = calloc ((size_t) self->pool_size, sizeof *self->jobs);
-    self->free_jobs = calloc ((size_t) self->pool_size, sizeof (uint32_t));
-    self->threads = calloc ((size_t) self->concurrency, sizeof (pthread_t));
-    self->queue = hearth_jobq_new (self->pool_size);
-    self->ctx = zmq_ctx_new ();
-    if (!self->jobs || !self->free_jobs || !self->threads || !self->queue
-    ||  !self->ctx)
-        return -1;
-    for (int i = 0; i < self->pool_size; i++)
-        self->free_jobs[i] = (uint32_t) (self->pool_size - 1 - i);
-    self->free_jobs_count = self->pool_size;
-    self->outstanding = 0;
-    self->threads_started = 0;
-    self->pipe = zmq_socket (self->ctx, ZMQ_PULL);
-    int linger = 0, hwm = 0;
-    if (!self->pipe
-    ||  zmq_setsockopt (self->pipe, ZMQ_LINGER, &linger, sizeof linger)
-    ||  zmq_setsockopt (self->pipe, ZMQ_RCVHWM, &hwm, sizeof hwm)
-    ||  zmq_bind (self->pipe, S_HANDLERS_ENDPOINT))
-        return -1;
-    for (int i = 0; i < self->concurrency; i++) {
-        if (pthread_create (&self->threads[i], NULL, s_handler_main, self))
-            return -1;
-        self->threads_started++;
-    }
-    return 0;
-}
-
-/*  Ends every handler thread and frees the run's resources. Handlers still
-    inside user code after the stop grace are detached and left with the
-    context, pools and queue, which hearth_worker_destroy frees after
-    terminating the context (which waits for their sockets).                */
-static void
-s_finish (hearth_worker_t *self)
-{
-    if (self->queue)
-        hearth_jobq_close (self->queue);
-    bool stuck = self->outstanding > 0;
-    for (int i = 0; i < self->threads_started; i++) {
-        if (stuck)
-            pthread_detach (self->threads[i]);
-        else
-            pthread_join (self->threads[i], NULL);
-    }
-    self->threads_started = 0;
-    if (self->pipe) {
-        zmq_close (self->pipe);
-        self->pipe = NULL;
-    }
-    if (stuck) {
-        hearth_log_warn ("%d handler(s) still running after stop; their "
-                         "replies are abandoned", self->outstanding);
-        return;
-    }
-    if (self->ctx) {
-        zmq_ctx_term (self->ctx);
-        self->ctx = NULL;
-    }
-    s_pools_free (self);
 }
 
 /* ------------------------------------------------------- broker socket */
@@ -348,6 +315,8 @@ s_connect (hearth_worker_t *self, int64_t now)
         errno = saved;
         return -1;
     }
+    size_t fd_size = sizeof self->broker_fd;
+    zmq_getsockopt (self->broker, ZMQ_FD, &self->broker_fd, &fd_size);
     self->epoch++;
     self->heartbeat_ms = HEARTH_DEFAULT_HEARTBEAT_MS;
     self->liveness = HEARTH_DEFAULT_LIVENESS;
@@ -564,41 +533,108 @@ s_read_broker (hearth_worker_t *self, int64_t now)
     return count;
 }
 
-/* ------------------------------------------------------ handler results */
+/* ------------------------------------------------------ handler threads */
 
+/*  Sends a finished job's reply and frees its slot. With the lock held.   */
 static void
-s_reply (hearth_worker_t *self, hearth_job_t *job)
+s_job_done (hearth_worker_t *self, uint32_t index)
 {
-    if (!self->broker || job->epoch != self->epoch) {
+    hearth_job_t *job = &self->jobs[index];
+    if (!self->broker || job->epoch != self->epoch)
         hearth_log_debug ("dropping a result for a previous broker "
                           "connection");
-        return;
-    }
+    else
     if (hearth_job_reply (job, self->broker, &self->writer,
                           self->max_message))
         hearth_log_warn ("could not send a reply to the broker: %s",
                          zmq_strerror (errno));
+    hearth_job_release (job);
+    self->free_jobs[self->free_jobs_count++] = index;
+    self->outstanding--;
 }
 
-/*  Replies for finished jobs, without waiting. Returns how many.         */
-static int
-s_read_handlers (hearth_worker_t *self)
+static void *
+s_handler_main (void *arg)
 {
+    hearth_worker_t *self = arg;
     uint32_t index;
-    int count = 0;
-    for (; count < S_DRAIN_MAX; count++) {
-        if (zmq_recv (self->pipe, &index, sizeof index, ZMQ_DONTWAIT)
-                != sizeof index)
-            break;
-        if (index >= (uint32_t) self->pool_size)
-            continue;           /* cannot happen: only our handlers write */
-        hearth_job_t *job = &self->jobs[index];
-        s_reply (self, job);
-        hearth_job_release (job);
-        self->free_jobs[self->free_jobs_count++] = index;
-        self->outstanding--;
+    while (hearth_jobq_pop (self->queue, &index) == 0) {
+        hearth_job_run (&self->jobs[index], self->handler, self->arg);
+        pthread_mutex_lock (&self->lock);
+        s_job_done (self, index);
+        /*  The send may have consumed ZMQ_FD's signal for a message that
+            arrived meanwhile: read it now (the I/O thread would not wake). */
+        s_read_broker (self, hearth_clock_ms ());
+        if (self->stopping || self->result >= 0 || !self->broker)
+            s_wake (self);
+        pthread_mutex_unlock (&self->lock);
     }
-    return count;
+    pthread_mutex_lock (&self->lock);
+    self->threads_alive--;
+    pthread_cond_broadcast (&self->gone);
+    pthread_mutex_unlock (&self->lock);
+    return NULL;
+}
+
+/*  Pools and threads for one run. Returns 0 or -1.                         */
+static int
+s_start (hearth_worker_t *self)
+{
+    self->pool_size = self->credit + self->concurrency;
+    self->jobs = calloc ((size_t) self->pool_size, sizeof *self->jobs);
+    self->free_jobs = calloc ((size_t) self->pool_size, sizeof (uint32_t));
+    self->threads = calloc ((size_t) self->concurrency, sizeof (pthread_t));
+    self->queue = hearth_jobq_new (self->pool_size);
+    self->ctx = zmq_ctx_new ();
+    if (!self->jobs || !self->free_jobs || !self->threads || !self->queue
+    ||  !self->ctx)
+        return -1;
+    for (int i = 0; i < self->pool_size; i++)
+        self->free_jobs[i] = (uint32_t) (self->pool_size - 1 - i);
+    self->free_jobs_count = self->pool_size;
+    self->outstanding = 0;
+    self->threads_started = 0;
+    for (int i = 0; i < self->concurrency; i++) {
+        pthread_mutex_lock (&self->lock);
+        self->threads_alive++;
+        pthread_mutex_unlock (&self->lock);
+        if (pthread_create (&self->threads[i], NULL, s_handler_main, self)) {
+            pthread_mutex_lock (&self->lock);
+            self->threads_alive--;
+            pthread_mutex_unlock (&self->lock);
+            return -1;
+        }
+        self->threads_started++;
+    }
+    return 0;
+}
+
+/*  Ends every handler thread and frees the run's resources. Handlers still
+    inside user code after the stop grace are detached and left with the
+    pools and queue, which the next run or hearth_worker_destroy frees once
+    they have returned.                                                      */
+static void
+s_finish (hearth_worker_t *self)
+{
+    if (self->queue)
+        hearth_jobq_close (self->queue);
+    pthread_mutex_lock (&self->lock);
+    bool stuck = self->outstanding > 0;
+    pthread_mutex_unlock (&self->lock);
+    for (int i = 0; i < self->threads_started; i++) {
+        if (stuck)
+            pthread_detach (self->threads[i]);
+        else
+            pthread_join (self->threads[i], NULL);
+    }
+    self->threads_started = 0;
+    if (stuck) {
+        hearth_log_warn ("%d handler(s) still running after stop; their "
+                         "replies are abandoned", self->outstanding);
+        self->stuck = true;
+        return;
+    }
+    s_cleanup (self);
 }
 
 /* ------------------------------------------------------------ run loop */
@@ -629,43 +665,76 @@ s_timers (hearth_worker_t *self, int64_t now)
     }
 }
 
-/*  Serves the broker and the handlers, waiting until wake_at at the latest
-    if neither has anything. Under load the non-blocking reads find work
-    every round and the poll (a system call or two) is skipped.             */
+/*  Sleeps until the broker socket or the wake pipe has something, or for
+    timeout_ms (capped so the stop flag is seen). Without the lock.         */
 static void
-s_poll (hearth_worker_t *self, int64_t now, int64_t wake_at)
+s_wait (hearth_worker_t *self, int broker_fd, int64_t timeout_ms)
 {
-    if (s_read_handlers (self) + s_read_broker (self, now) > 0)
-        return;
-    zmq_pollitem_t items[] = {
-        { self->pipe, 0, ZMQ_POLLIN, 0 },
-        { self->broker, 0, ZMQ_POLLIN, 0 },
+    struct pollfd fds[] = {
+        { self->wake[0], POLLIN, 0 },
+        { broker_fd, POLLIN, 0 },
     };
-    int64_t timeout = s_min (wake_at - now, S_STOP_CHECK_MS);
-    if (timeout < 0)
-        timeout = 0;
-    if (zmq_poll (items, self->broker ? 2 : 1, (long) timeout) <= 0)
-        return;
-    now = hearth_clock_ms ();
-    if (items[0].revents & ZMQ_POLLIN)
-        s_read_handlers (self);
-    if (self->broker && (items[1].revents & ZMQ_POLLIN))
-        s_read_broker (self, now);
+    if (timeout_ms > S_STOP_CHECK_MS)
+        timeout_ms = S_STOP_CHECK_MS;
+    if (timeout_ms < 0)
+        timeout_ms = 0;
+    if (poll (fds, broker_fd >= 0 ? 2 : 1, (int) timeout_ms) > 0
+    &&  (fds[0].revents & POLLIN)) {
+        char drain[64];
+        while (read (self->wake[0], drain, sizeof drain) > 0)
+            ;
+    }
+}
+
+/*  One round of the I/O thread, with the lock held: timers, then whatever
+    the broker sent. Returns how long it may sleep, and sets *fd to the
+    socket to wait on (-1 while disconnected).                              */
+static int64_t
+s_round (hearth_worker_t *self, int *fd)
+{
+    int64_t now = hearth_clock_ms ();
+    s_timers (self, now);
+    /*  Read after the timers: a HEARTBEAT sent may consume ZMQ_FD's signal. */
+    bool more = s_read_broker (self, now) == S_DRAIN_MAX;
+    *fd = self->broker ? self->broker_fd : -1;
+    if (more)
+        return 0;
+    int64_t wake_at = self->broker ? s_min (self->heartbeat_at, self->expiry_at)
+                                   : self->reconnect_at;
+    return wake_at - now;
 }
 
 static void
 s_serve (hearth_worker_t *self)
 {
-    while (self->result < 0 && !atomic_load (&self->stop)) {
-        int64_t now = hearth_clock_ms ();
-        s_timers (self, now);
-        if (self->result >= 0)
+    while (true) {
+        int fd = -1;
+        int64_t timeout = 0;
+        pthread_mutex_lock (&self->lock);
+        bool done = self->result >= 0 || atomic_load (&self->stop);
+        if (!done)
+            timeout = s_round (self, &fd);
+        done = done || self->result >= 0;
+        pthread_mutex_unlock (&self->lock);
+        if (done)
             break;
-        int64_t wake_at = self->broker
-                        ? s_min (self->heartbeat_at, self->expiry_at)
-                        : self->reconnect_at;
-        s_poll (self, now, wake_at);
+        s_wait (self, fd, timeout);
     }
+}
+
+/*  The time by which held jobs must be finished on stop: their latest
+    deadline, within S_STOP_GRACE_MS. With the lock held.                   */
+static int64_t
+s_drain_until (hearth_worker_t *self, int64_t now)
+{
+    int64_t until = now + S_STOP_GRACE_MS;
+    int64_t latest = -1;
+    for (int i = 0; i < self->pool_size; i++)
+        if (self->jobs[i].held) {
+            int64_t at = self->jobs[i].request.deadline_at;
+            latest = at < 0 ? until : at > latest ? at : latest;
+        }
+    return latest >= 0 ? s_min (until, latest + S_STOP_CHECK_MS) : until;
 }
 
 /*  On stop: tell the broker (it then sends nothing new and waits for what
@@ -675,41 +744,31 @@ s_serve (hearth_worker_t *self)
 static void
 s_drain (hearth_worker_t *self)
 {
+    pthread_mutex_lock (&self->lock);
     int64_t now = hearth_clock_ms ();
     self->stopping = true;
     self->acknowledged = false;
     if (self->broker)
         s_send_command (self, HEARTH_WORKER_DISCONNECT);
     atomic_store (&self->registered, false);
-    int64_t until = now + S_STOP_GRACE_MS;
-    int64_t latest = -1;
-    for (int i = 0; i < self->pool_size; i++)
-        if (self->jobs[i].held) {
-            int64_t at = self->jobs[i].request.deadline_at;
-            latest = at < 0 ? until : at > latest ? at : latest;
-        }
-    if (latest >= 0)
-        until = s_min (until, latest + S_STOP_CHECK_MS);
+    int64_t until = s_drain_until (self, now);
     /*  Until the broker acknowledges, a request it sent before reading our
         DISCONNECT may still arrive: it is ours to serve.                    */
-    while ((self->outstanding > 0 || (self->broker && !self->acknowledged))
-       &&  now < until) {
-        zmq_pollitem_t items[] = {
-            { self->pipe, 0, ZMQ_POLLIN, 0 },
-            { self->broker, 0, ZMQ_POLLIN, 0 },
-        };
-        if (zmq_poll (items, self->broker ? 2 : 1,
-                      (long) s_min (until - now, S_STOP_CHECK_MS)) > 0) {
-            s_read_handlers (self);
-            if (self->broker)
-                s_read_broker (self, hearth_clock_ms ());
-        }
-        now = hearth_clock_ms ();
+    while (true) {
         /*  Keep the broker from declaring us dead while we finish.         */
         if (self->broker && now >= self->heartbeat_at) {
             s_send_command (self, HEARTH_WORKER_HEARTBEAT);
             self->heartbeat_at = now + self->heartbeat_ms;
         }
+        s_read_broker (self, now);
+        if ((self->outstanding == 0 && (!self->broker || self->acknowledged))
+        ||  now >= until)
+            break;
+        int fd = self->broker ? self->broker_fd : -1;
+        pthread_mutex_unlock (&self->lock);
+        s_wait (self, fd, until - now);
+        pthread_mutex_lock (&self->lock);
+        now = hearth_clock_ms ();
     }
     if (self->broker) {
         /*  Linger briefly so DISCONNECT and the last replies reach it.    */
@@ -718,6 +777,7 @@ s_drain (hearth_worker_t *self)
         zmq_close (self->broker);
         self->broker = NULL;
     }
+    pthread_mutex_unlock (&self->lock);
 }
 
 int
@@ -725,10 +785,18 @@ hearth_worker_run (hearth_worker_t *self)
 {
     if (!self || atomic_exchange (&self->running, true))
         return HEARTH_EINVAL;
-    if (self->ctx) {
-        /*  A previous run left handlers stuck in user code.                 */
-        atomic_store (&self->running, false);
-        return HEARTH_EINVAL;
+    if (self->stuck) {
+        /*  A previous run left handlers in user code: usable once they
+            have all returned.                                               */
+        pthread_mutex_lock (&self->lock);
+        bool alive = self->threads_alive > 0;
+        pthread_mutex_unlock (&self->lock);
+        if (alive) {
+            atomic_store (&self->running, false);
+            return HEARTH_EINVAL;
+        }
+        s_cleanup (self);
+        self->stuck = false;
     }
     self->result = -1;
     self->backoff_ms = S_BACKOFF_MIN_MS;
@@ -741,10 +809,13 @@ hearth_worker_run (hearth_worker_t *self)
         s_serve (self);
         if (self->result < 0)
             s_drain (self);
-        else
-        if (self->broker) {
-            zmq_close (self->broker);
-            self->broker = NULL;
+        else {
+            pthread_mutex_lock (&self->lock);
+            if (self->broker) {
+                zmq_close (self->broker);
+                self->broker = NULL;
+            }
+            pthread_mutex_unlock (&self->lock);
         }
     }
     atomic_store (&self->registered, false);
