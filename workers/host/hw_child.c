@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "hearth_clock.h"
@@ -284,8 +285,13 @@ s_read_stdout (hw_child_t *self, size_t limit)
         if (room > S_READ_CHUNK)
             room = S_READ_CHUNK;
         ssize_t n = read (self->out, self->buffer + self->size, room);
-        if (n > 0)
+        if (n > 0) {
             self->size += (size_t) n;
+            /*  A pipe gives all it holds: a short read emptied it, and
+                asking again would only cost an EAGAIN.                     */
+            if ((size_t) n < room)
+                break;
+        }
         else
         if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
             s_close (&self->out);
@@ -307,21 +313,43 @@ s_consume (hw_child_t *self, size_t count)
     self->size -= count;
 }
 
-/*  Writes what it can of out without waiting. Returns 0, or -1 if stdin is
-    closed on the child's side.                                             */
+/*  Marks n bytes of out as written.                                      */
+static void
+s_output_advance (s_output_t *out, size_t n)
+{
+    while (out->index < 3) {
+        size_t left = out->size[out->index] - out->done;
+        if (n < left) {
+            out->done += n;
+            return;
+        }
+        n -= left;
+        out->index++;
+        out->done = 0;
+    }
+}
+
+/*  Writes what it can of out without waiting, all pieces in one writev so
+    the child wakes once per request. Returns 0, or -1 if stdin is closed
+    on the child's side.                                                    */
 static int
 s_write (hw_child_t *self, s_output_t *out)
 {
-    while (out->index < 3) {
-        if (out->done == out->size[out->index]) {
-            out->index++;
-            out->done = 0;
-            continue;
+    while (true) {
+        s_output_advance (out, 0);      /* skip empty pieces               */
+        if (out->index >= 3)
+            return 0;
+        struct iovec iov[3];
+        int count = 0;
+        for (int i = out->index; i < 3; i++) {
+            size_t skip = i == out->index ? out->done : 0;
+            if (out->size[i] > skip)
+                iov[count++] = (struct iovec) {
+                    (void *) (out->data[i] + skip), out->size[i] - skip };
         }
-        ssize_t n = write (self->in, out->data[out->index] + out->done,
-                           out->size[out->index] - out->done);
+        ssize_t n = writev (self->in, iov, count);
         if (n > 0)
-            out->done += (size_t) n;
+            s_output_advance (out, (size_t) n);
         else
         if (n < 0 && errno == EAGAIN)
             return 0;
@@ -331,7 +359,6 @@ s_write (hw_child_t *self, s_output_t *out)
         else
             return -1;
     }
-    return 0;
 }
 
 static bool
@@ -353,10 +380,15 @@ s_round (hw_child_t *self, s_output_t *out, size_t limit, int64_t deadline_at)
     bool writing = out && !s_output_done (out) && self->in >= 0;
     if (writing)
         fds[count++] = (struct pollfd) { self->in, POLLOUT, 0 };
-    if (self->out >= 0 && self->size < limit)
+    int out_at = -1, err_at = -1;
+    if (self->out >= 0 && self->size < limit) {
+        out_at = count;
         fds[count++] = (struct pollfd) { self->out, POLLIN, 0 };
-    if (self->err >= 0)
+    }
+    if (self->err >= 0) {
+        err_at = count;
         fds[count++] = (struct pollfd) { self->err, POLLIN, 0 };
+    }
     int64_t timeout = deadline_at - hearth_clock_ms ();
     if (timeout > HW_CHILD_TICK_MS)
         timeout = HW_CHILD_TICK_MS;
@@ -369,11 +401,15 @@ s_round (hw_child_t *self, s_output_t *out, size_t limit, int64_t deadline_at)
         nanosleep (&ts, NULL);
         return 0;
     }
-    if (poll (fds, (nfds_t) count, (int) timeout) < 0 && errno != EINTR)
+    if (poll (fds, (nfds_t) count, (int) timeout) <= 0)
         return 0;
-    s_read_stderr (self);
-    s_read_stdout (self, limit);
-    if (writing && s_write (self, out))
+    /*  Only what poll reported (data, hang-up or error): an empty pipe
+        would cost a read that says EAGAIN.                                 */
+    if (err_at >= 0 && fds[err_at].revents)
+        s_read_stderr (self);
+    if (out_at >= 0 && fds[out_at].revents)
+        s_read_stdout (self, limit);
+    if (writing && fds[0].revents && s_write (self, out))
         return -1;
     return 0;
 }
