@@ -22,6 +22,7 @@ typedef struct {
     int window;                 /* (b): requests kept in flight              */
     int workers;                /* (b): worker processes                     */
     int credit;                 /* (b): credit of each worker                */
+    bool inline_handler;        /* workers run their handler inline          */
     size_t size;                /* body bytes of every request               */
     int warmup;                 /* untimed round trips before each phase     */
     bool json;                  /* machine-readable output                   */

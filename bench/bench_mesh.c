@@ -100,6 +100,9 @@ bench_mesh_worker (void *arg, int ready_fd)
                                                         &descriptor, s_echo,
                                                         NULL) };
     atomic_init (&run.done, false);
+    if (run.worker && args->inline_handler
+    &&  hearth_worker_set_inline (run.worker, true))
+        hearth_worker_destroy (&run.worker);
     pthread_t thread;
     if (!run.worker || pthread_create (&thread, NULL, s_worker_thread, &run)) {
         hearth_worker_destroy (&run.worker);

@@ -16,6 +16,7 @@ typedef struct {
     const char *endpoint;       /* the broker                                */
     const char *service;
     int credit;
+    bool inline_handler;        /* hearth_worker_set_inline                  */
 } bench_worker_args_t;
 
 /*  bench_child_fn, arg a bench_worker_args_t: runs an echo worker; its

@@ -57,6 +57,8 @@ s_usage (FILE *out)
         "  --window N       (b) requests in flight (default 100)\n"
         "  --workers W      (b) worker processes (default 1)\n"
         "  --credit C       (b) credit of each worker (default 100)\n"
+        "  --inline         workers run their handler inline (no hand-off\n"
+        "                   to a handler thread: hearth_worker_set_inline)\n"
         "  --size BYTES     request body size (default 64)\n"
         "  --json           machine-readable output\n"
         "  --help           this text\n");
@@ -85,6 +87,7 @@ s_parse (int argc, char *argv[], bench_config_t *config)
         { "window", required_argument, NULL, 'w' },
         { "workers", required_argument, NULL, 'W' },
         { "credit", required_argument, NULL, 'c' },
+        { "inline", no_argument, NULL, 'i' },
         { "size", required_argument, NULL, 's' },
         { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
@@ -101,6 +104,7 @@ s_parse (int argc, char *argv[], bench_config_t *config)
             case 'q': config->requests = 300; config->pipelined = 2000;
                       config->warmup = 20; continue;
             case 'j': config->json = true; continue;
+            case 'i': config->inline_handler = true; continue;
             case 'h': return 1;
             case 'n': if (s_number (arg, 1, 100000000, &value)) break;
                       config->requests = (int) value; continue;
@@ -233,7 +237,8 @@ static int
 s_run_sync (const bench_config_t *config, s_children_t *children,
             s_results_t *results)
 {
-    bench_worker_args_t sync = { children->endpoint, S_SYNC_SERVICE, 1 };
+    bench_worker_args_t sync = { children->endpoint, S_SYNC_SERVICE, 1,
+                                 config->inline_handler };
     if (s_workers_start (children, &sync, 1))
         return -1;
     for (int r = 0; r < S_ROUNDS; r++) {
@@ -262,7 +267,7 @@ s_run_pipelined (const bench_config_t *config, s_children_t *children,
                  s_results_t *results)
 {
     bench_worker_args_t pipe = { children->endpoint, BENCH_SERVICE,
-                                 config->credit };
+                                 config->credit, config->inline_handler };
     if (s_workers_start (children, &pipe, config->workers))
         return -1;
     for (int r = 0; r < S_ROUNDS; r++) {
@@ -341,25 +346,26 @@ static void
 s_print_table (const bench_config_t *config, const s_results_t *r)
 {
     char pipe_name[96];
-    snprintf (pipe_name, sizeof pipe_name, "(b) pipelined W=%d C=%d win=%d",
-              config->workers, config->credit, config->window);
+    snprintf (pipe_name, sizeof pipe_name, "(b) pipelined W=%d C=%d win=%d%s",
+              config->workers, config->credit, config->window,
+              config->inline_handler ? " inline" : "");
     printf ("hearth-bench %s: body %zu B, (a) %d round trips, "
             "(b) %d messages\n\n", HEARTH_VERSION_STRING, config->size,
             config->requests, config->pipelined);
-    printf ("%-40s | %12s | %12s | %6s\n", "benchmark", "baseline", "hearth",
+    printf ("%-47s | %12s | %12s | %6s\n", "benchmark", "baseline", "hearth",
             "ratio");
-    printf ("%-40s-|-%12s-|-%12s-|-%6s\n",
-            "----------------------------------------", "------------",
+    printf ("%-47s-|-%12s-|-%12s-|-%6s\n",
+            "-----------------------------------------------", "------------",
             "------------", "------");
-    printf ("%-40s | %12.0f | %12.0f | %6.2f\n", "(a) sync round trips, calls/s",
+    printf ("%-47s | %12.0f | %12.0f | %6.2f\n", "(a) sync round trips, calls/s",
             s_rate (&r->raw_sync), s_rate (&r->mesh_sync),
             s_ratio (&r->mesh_sync, &r->raw_sync));
-    printf ("%-40s | %12.1f | %12.1f | %6s\n", "(a) sync round trip, us/call",
+    printf ("%-47s | %12.1f | %12.1f | %6s\n", "(a) sync round trip, us/call",
             s_us_each (&r->raw_sync), s_us_each (&r->mesh_sync), "");
-    printf ("%-40s | %12.0f | %12.0f | %6.2f\n",
+    printf ("%-47s | %12.0f | %12.0f | %6.2f\n",
             "(a') broker only (hearth.ping), calls/s", s_rate (&r->raw_sync),
             s_rate (&r->broker_sync), s_ratio (&r->broker_sync, &r->raw_sync));
-    printf ("%-40s | %12.0f | %12.0f | %6.2f\n",
+    printf ("%-47s | %12.0f | %12.0f | %6.2f\n",
             strcat (pipe_name, ", msgs/s"), s_rate (&r->raw_pipe),
             s_rate (&r->mesh_pipe), s_ratio (&r->mesh_pipe, &r->raw_pipe));
     printf ("\nratio = hearth / baseline; aims: (a) >= %.1f, (b) >= %.1f "
@@ -393,10 +399,11 @@ s_print_json (const bench_config_t *config, const s_results_t *r)
     printf ("{\n  \"version\": \"%s\",\n  \"ok\": %s,\n"
             "  \"config\": {\"requests\": %d, \"messages\": %d, "
             "\"window\": %d, \"workers\": %d, \"credit\": %d, "
-            "\"size\": %zu},\n  \"results\": [\n",
+            "\"inline\": %s, \"size\": %zu},\n  \"results\": [\n",
             HEARTH_VERSION_STRING, r->failed ? "false" : "true",
             config->requests, config->pipelined, config->window,
-            config->workers, config->credit, config->size);
+            config->workers, config->credit,
+            config->inline_handler ? "true" : "false", config->size);
     s_print_json_row ("sync", &r->raw_sync, &r->mesh_sync, S_AIM_SYNC, false);
     s_print_json_row ("sync_broker_only", &r->raw_sync, &r->broker_sync, 0,
                       false);

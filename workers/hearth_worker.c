@@ -16,6 +16,11 @@
     letting go of the lock. A pipe wakes the I/O thread for stop and for
     what only it acts on (a refusal, a lost connection, a drained job while
     stopping).
+
+    Inline mode (concurrency 1, opt-in): the I/O thread runs the handler
+    itself, which saves the hand-off to a handler thread and back. While
+    it is inside the handler, a watchdog thread that otherwise sleeps takes
+    the lock at each heartbeat time to send HEARTBEAT and read what came.
 */
 #include "hearth/hearth.h"
 
@@ -27,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "hearth_clock.h"
 #include "hearth_job.h"
@@ -63,6 +69,11 @@ struct _hearth_worker_t {
     /*  Guarded by lock while running (the I/O thread alone between runs).  */
     pthread_mutex_t lock;
     pthread_cond_t gone;        /* a handler thread ended                   */
+    pthread_cond_t watch;       /* wakes the watchdog (monotonic clock)     */
+    bool inline_mode;           /* handler runs on the I/O thread           */
+    bool busy;                  /* inline: the I/O thread is in the handler */
+    bool watch_quit;            /* the watchdog must end                    */
+    int64_t watch_at;           /* when the watchdog wakes next             */
     int threads_alive;          /* handler threads not yet ended            */
     bool stopping;              /* DISCONNECT sent, finishing               */
     bool acknowledged;          /* the broker answered it: nothing more comes */
@@ -163,6 +174,11 @@ hearth_worker_new (const char *endpoint, const hearth_descriptor_t *descriptor,
     self->wake[0] = self->wake[1] = -1;
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->gone, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init (&attr);
+    pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+    pthread_cond_init (&self->watch, &attr);
+    pthread_condattr_destroy (&attr);
     self->endpoint = strdup (endpoint);
     self->service = strdup (descriptor->service);
     self->descriptor = s_encode_descriptor (descriptor, concurrency, credit,
@@ -248,6 +264,7 @@ hearth_worker_destroy (hearth_worker_t **self_p)
         if (self->wake[i] >= 0)
             close (self->wake[i]);
     pthread_cond_destroy (&self->gone);
+    pthread_cond_destroy (&self->watch);
     pthread_mutex_destroy (&self->lock);
     free (self->endpoint);
     free (self->service);
@@ -263,6 +280,16 @@ hearth_worker_stop (hearth_worker_t *self)
         atomic_store (&self->stop, true);
         s_wake (self);
     }
+}
+
+int
+hearth_worker_set_inline (hearth_worker_t *self, bool on)
+{
+    if (!self || (on && self->concurrency != 1)
+    ||  atomic_load (&self->running))
+        return HEARTH_EINVAL;
+    self->inline_mode = on;
+    return HEARTH_OK;
 }
 
 bool
@@ -535,11 +562,25 @@ s_read_broker (hearth_worker_t *self, int64_t now)
 
 /* ------------------------------------------------------ handler threads */
 
+static int64_t
+s_min (int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static void s_begin_drain (hearth_worker_t *self);
+static int64_t s_round (hearth_worker_t *self, int *fd);
+
 /*  Sends a finished job's reply and frees its slot. With the lock held.   */
 static void
 s_job_done (hearth_worker_t *self, uint32_t index)
 {
     hearth_job_t *job = &self->jobs[index];
+    /*  A stop asked for (perhaps by this very handler) goes out before the
+        reply: the reply frees credit, and the broker must not spend it on
+        us once we are leaving.                                              */
+    if (atomic_load (&self->stop) && !self->stopping)
+        s_begin_drain (self);
     if (!self->broker || job->epoch != self->epoch)
         hearth_log_debug ("dropping a result for a previous broker "
                           "connection");
@@ -576,6 +617,57 @@ s_handler_main (void *arg)
     return NULL;
 }
 
+/*  Inline mode: runs the jobs waiting in the queue on this (the I/O)
+    thread, with the lock held except inside the handler.                   */
+static void
+s_run_queued (hearth_worker_t *self)
+{
+    uint32_t index;
+    while (self->inline_mode && hearth_jobq_take (self->queue, &index) == 0) {
+        self->busy = true;
+        /*  The watchdog may sleep past what is due now (the broker's
+            REGISTERED shortened the heartbeat, a reconnect): wake it.      */
+        if (self->broker
+        &&  self->watch_at > s_min (self->heartbeat_at, self->expiry_at))
+            pthread_cond_signal (&self->watch);
+        pthread_mutex_unlock (&self->lock);
+        hearth_job_run (&self->jobs[index], self->handler, self->arg);
+        pthread_mutex_lock (&self->lock);
+        self->busy = false;
+        s_job_done (self, index);
+        s_read_broker (self, hearth_clock_ms ());
+    }
+}
+
+/*  Inline mode: while the I/O thread is inside the handler, does its
+    rounds for it (heartbeats, broker expiry and reconnects, reading what
+    comes; requests wait in the queue for the handler to return). Otherwise
+    it sleeps, waking about once a heartbeat.                                */
+static void *
+s_watchdog_main (void *arg)
+{
+    hearth_worker_t *self = arg;
+    pthread_mutex_lock (&self->lock);
+    while (!self->watch_quit) {
+        int64_t now = hearth_clock_ms ();
+        int fd;
+        int64_t sleep_ms = self->busy ? s_round (self, &fd)
+                         : self->broker ? self->heartbeat_at - now
+                         : S_STOP_CHECK_MS;
+        if (sleep_ms <= 0)      /* the I/O thread is about to act           */
+            sleep_ms = self->heartbeat_ms / 4 + 1;
+        int64_t at = now + sleep_ms;
+        self->watch_at = at;
+        struct timespec ts = { (time_t) (at / 1000),
+                               (long) (at % 1000) * 1000000L };
+        pthread_cond_timedwait (&self->watch, &self->lock, &ts);
+    }
+    self->threads_alive--;
+    pthread_cond_broadcast (&self->gone);
+    pthread_mutex_unlock (&self->lock);
+    return NULL;
+}
+
 /*  Pools and threads for one run. Returns 0 or -1.                         */
 static int
 s_start (hearth_worker_t *self)
@@ -594,11 +686,14 @@ s_start (hearth_worker_t *self)
     self->free_jobs_count = self->pool_size;
     self->outstanding = 0;
     self->threads_started = 0;
+    self->watch_quit = false;
+    self->busy = false;
     for (int i = 0; i < self->concurrency; i++) {
         pthread_mutex_lock (&self->lock);
         self->threads_alive++;
         pthread_mutex_unlock (&self->lock);
-        if (pthread_create (&self->threads[i], NULL, s_handler_main, self)) {
+        if (pthread_create (&self->threads[i], NULL, self->inline_mode
+                            ? s_watchdog_main : s_handler_main, self)) {
             pthread_mutex_lock (&self->lock);
             self->threads_alive--;
             pthread_mutex_unlock (&self->lock);
@@ -619,6 +714,14 @@ s_finish (hearth_worker_t *self)
     if (self->queue)
         hearth_jobq_close (self->queue);
     pthread_mutex_lock (&self->lock);
+    if (self->inline_mode) {
+        /*  Nothing runs outside this thread: what is still queued (past
+            the stop grace) is dropped, and the watchdog told to end.       */
+        if (self->queue)
+            s_drop_queued (self);
+        self->watch_quit = true;
+        pthread_cond_signal (&self->watch);
+    }
     bool stuck = self->outstanding > 0;
     pthread_mutex_unlock (&self->lock);
     for (int i = 0; i < self->threads_started; i++) {
@@ -638,12 +741,6 @@ s_finish (hearth_worker_t *self)
 }
 
 /* ------------------------------------------------------------ run loop */
-
-static int64_t
-s_min (int64_t a, int64_t b)
-{
-    return a < b ? a : b;
-}
 
 static void
 s_timers (hearth_worker_t *self, int64_t now)
@@ -712,14 +809,31 @@ s_serve (hearth_worker_t *self)
         int64_t timeout = 0;
         pthread_mutex_lock (&self->lock);
         bool done = self->result >= 0 || atomic_load (&self->stop);
-        if (!done)
+        if (!done) {
             timeout = s_round (self, &fd);
+            if (self->inline_mode && self->outstanding > 0) {
+                s_run_queued (self);
+                timeout = 0;    /* a round first: timers, what came        */
+            }
+        }
         done = done || self->result >= 0;
         pthread_mutex_unlock (&self->lock);
         if (done)
             break;
         s_wait (self, fd, timeout);
     }
+}
+
+/*  Says goodbye: DISCONNECT, after which the broker routes nothing new to
+    us and waits for what we hold (PROTOCOL.md 4.5). With the lock held.   */
+static void
+s_begin_drain (hearth_worker_t *self)
+{
+    self->stopping = true;
+    self->acknowledged = false;
+    if (self->broker)
+        s_send_command (self, HEARTH_WORKER_DISCONNECT);
+    atomic_store (&self->registered, false);
 }
 
 /*  The time by which held jobs must be finished on stop: their latest
@@ -746,11 +860,8 @@ s_drain (hearth_worker_t *self)
 {
     pthread_mutex_lock (&self->lock);
     int64_t now = hearth_clock_ms ();
-    self->stopping = true;
-    self->acknowledged = false;
-    if (self->broker)
-        s_send_command (self, HEARTH_WORKER_DISCONNECT);
-    atomic_store (&self->registered, false);
+    if (!self->stopping)
+        s_begin_drain (self);
     int64_t until = s_drain_until (self, now);
     /*  Until the broker acknowledges, a request it sent before reading our
         DISCONNECT may still arrive: it is ours to serve.                    */
@@ -761,6 +872,7 @@ s_drain (hearth_worker_t *self)
             self->heartbeat_at = now + self->heartbeat_ms;
         }
         s_read_broker (self, now);
+        s_run_queued (self);
         if ((self->outstanding == 0 && (!self->broker || self->acknowledged))
         ||  now >= until)
             break;
@@ -799,6 +911,7 @@ hearth_worker_run (hearth_worker_t *self)
         self->stuck = false;
     }
     self->result = -1;
+    self->stopping = false;
     self->backoff_ms = S_BACKOFF_MIN_MS;
     self->reconnect_at = 0;
     self->broker = NULL;

@@ -204,8 +204,18 @@ void hearth_worker_destroy (hearth_worker_t **self_p);
 int hearth_worker_run (hearth_worker_t *self);
 
 /*  Asks a running worker to stop. Safe from a signal handler and from any
-    thread.                                                                  */
+    thread. Called from a handler, it also orders the goodbye: the worker
+    sends DISCONNECT before that handler's reply, so the broker routes
+    nothing new to it once the reply frees its credit.                       */
 void hearth_worker_stop (hearth_worker_t *self);
+
+/*  For concurrency 1 only, before hearth_worker_run: runs the handler on
+    the thread that calls hearth_worker_run instead of a handler thread,
+    which saves a thread wake-up per request. A watchdog thread keeps
+    heartbeats going while a handler runs long; but run (and a stop) then
+    waits for a running handler to return, so use it with handlers that
+    end. Returns 0, or HEARTH_EINVAL (concurrency above 1, or running).     */
+int hearth_worker_set_inline (hearth_worker_t *self, bool on);
 
 /*  True while registered with a broker (for readiness checks).              */
 bool hearth_worker_registered (hearth_worker_t *self);

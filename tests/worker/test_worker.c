@@ -28,7 +28,11 @@ typedef struct {
     atomic_int max_running;
     atomic_int calls;
     atomic_bool gate;           /* "gate" requests wait until this is set   */
+    hearth_worker_t *worker;    /* for "leave"                              */
 } test_state_t;
+
+/*  Set by the inline_* cases: workers run their handler inline.           */
+static bool s_inline;
 
 static void
 s_sleep_ms (int ms)
@@ -38,7 +42,8 @@ s_sleep_ms (int ms)
 }
 
 /*  The body says what to do: "echo:X", "sleep:N", "status:N", "info",
-    "error", "gate", "big:N" (a body of N bytes).                            */
+    "error", "gate", "big:N" (a body of N bytes), "leave" (stops the worker
+    from inside the handler).                                                */
 static int
 s_handler (const hearth_request_t *request, hearth_response_t *response,
            void *arg)
@@ -86,6 +91,11 @@ s_handler (const hearth_request_t *request, hearth_response_t *response,
         status = HEARTH_STATUS_BAD_REQUEST;
     }
     else
+    if (strcmp (text, "leave") == 0) {
+        hearth_worker_stop (state->worker);
+        hearth_response_set_body (response, "bye", 3);
+    }
+    else
     if (strcmp (text, "gate") == 0) {
         int64_t until = hearth_clock_ms () + 10000;
         while (!atomic_load (&state->gate) && hearth_clock_ms () < until)
@@ -127,6 +137,10 @@ s_runner_start (fake_broker_t *broker, int concurrency, int credit)
     runner->worker = hearth_worker_new (broker->endpoint, &d, s_handler,
                                         &runner->state);
     CHECK (runner->worker, "hearth_worker_new returned NULL");
+    runner->state.worker = runner->worker;
+    if (s_inline)
+        CHECK (hearth_worker_set_inline (runner->worker, true) == HEARTH_OK,
+               "set_inline refused");
     atomic_store (&runner->rc, -1);
     pthread_create (&runner->thread, NULL, s_runner_main, runner);
     return runner;
@@ -592,6 +606,46 @@ test_stop (void)
     fake_broker_destroy (&broker);
 }
 
+/*  hearth.h: a handler that stops its worker gets its reply sent after the
+    DISCONNECT, so the broker routes nothing new to a worker that leaves.   */
+static void
+test_stop_in_handler (void)
+{
+    fake_broker_t *broker = fake_broker_new ();
+    runner_t *runner = s_runner_start (broker, 1, 1);
+    s_register (broker, runner, 1000);
+    fake_broker_request (broker, 1, NULL, 0, "leave");
+    hearth_frames_t f;
+    int command;
+    do {
+        CHECK (fake_broker_recv (broker, &f, WAIT_MS) == 0, "nothing came");
+        command = hearth_frames_command (&f, 2);
+        hearth_frames_close (&f);
+    } while (command == HEARTH_WORKER_HEARTBEAT);
+    CHECK (command == HEARTH_WORKER_DISCONNECT,
+           "command %d came before the DISCONNECT", command);
+    s_expect_reply (broker, 1, 200, "bye", NULL, 0);
+    fake_broker_send (broker, HEARTH_WORKER_DISCONNECT, NULL, 0);
+    s_runner_finish (&runner, HEARTH_OK);
+    fake_broker_destroy (&broker);
+}
+
+/*  hearth.h: inline mode is for concurrency 1, and not while running.     */
+static void
+test_inline_refused (void)
+{
+    test_state_t state = { 0 };
+    hearth_descriptor_t d = { .service = "x", .concurrency = 2 };
+    hearth_worker_t *w = hearth_worker_new ("tcp://127.0.0.1:1", &d, s_handler,
+                                            &state);
+    CHECK (w, "new failed");
+    CHECK (hearth_worker_set_inline (w, true) == HEARTH_EINVAL,
+           "inline accepted with concurrency 2");
+    CHECK (hearth_worker_set_inline (w, false) == HEARTH_OK, "off refused");
+    CHECK (hearth_worker_set_inline (NULL, true) == HEARTH_EINVAL, "NULL");
+    hearth_worker_destroy (&w);
+}
+
 /*  4.3: a job whose deadline passes while it waits for a handler is
     answered 504 without running.                                            */
 static void
@@ -724,7 +778,16 @@ main (int argc, char **argv)
         { "bad_endpoint", test_bad_endpoint },
         { "reply_too_large", test_reply_too_large },
         { "stop_stuck_handler", test_stop_stuck_handler },
+        { "stop_in_handler", test_stop_in_handler },
+        { "inline_refused", test_inline_refused },
     };
+    /*  inline_CASE: CASE again with the handler run inline (concurrency 1
+        cases only).                                                         */
+    if (argc >= 2 && strncmp (argv[1], "inline_", 7) == 0
+    &&  strcmp (argv[1], "inline_refused") != 0) {
+        s_inline = true;
+        argv[1] += 7;
+    }
     if (getenv ("HEARTH_LOG") == NULL)
         setenv ("HEARTH_LOG", "warn", 1);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)

@@ -1,8 +1,9 @@
 /*  hw_slot - a child process and the worker that serves it.
 
     Threads: the supervisor (this module's s_supervise) owns the child's
-    life; the worker's I/O thread runs hearth_worker_run; one handler thread
-    (concurrency 1) talks to the child. child_lock says who may touch the
+    life; the worker thread runs hearth_worker_run in inline mode, so the
+    same thread talks to the child (concurrency 1), and the library's
+    watchdog keeps heartbeats going meanwhile. child_lock says who may touch the
     child: the handler for a whole request, the supervisor to watch it idle
     (trylock, so it never waits behind a request) and to swap it.
 */
@@ -152,21 +153,6 @@ s_wait_new_child (hw_slot_t *self, int64_t until_ms)
     return ready;
 }
 
-/*  After a failure, before answering it: waits (bounded) until the worker
-    has sent DISCONNECT. Holding the request keeps our only credit, so the
-    broker routes nothing new to the failed child meanwhile, and it keeps
-    the request with us while we drain: the answer still reaches the
-    caller. Answering first would leave a window in which the broker sends
-    a new request to a worker that is about to go.                          */
-static void
-s_await_disconnect (hw_slot_t *self)
-{
-    int64_t until = hearth_clock_ms () + S_LATE_MS;
-    while (hearth_worker_registered (self->worker)
-       &&  !s_stopping (self) && hearth_clock_ms () < until)
-        s_nap (2);
-}
-
 static hw_child_t *s_child_spawn_ready (hw_slot_t *self, int64_t deadline_at);
 static void s_child_install (hw_slot_t *self, hw_child_t *child);
 
@@ -311,7 +297,12 @@ s_handle_warm (hw_slot_t *self, const hearth_request_t *request,
                                  S_ERROR_MAX);
     pthread_mutex_unlock (&self->child_lock);
     s_mark_dead (self);
-    s_await_disconnect (self);
+    /*  Stopping from the handler makes the worker send DISCONNECT before
+        this reply: the reply frees our only credit, and the broker must
+        not spend it on the failed child. The broker keeps a request that
+        slipped in before the DISCONNECT with us while we drain, so the new
+        child (the supervisor starts it now) serves it.                     */
+    hearth_worker_stop (self->worker);
     if (error) {
         hearth_log_warn ("%.*s", 400, error);
         hearth_response_set_error (response, error);
@@ -737,7 +728,10 @@ hw_slot_new (const hw_options_t *options, int index, atomic_bool *stop,
     };
     self->worker = hearth_worker_new (options->endpoint, &descriptor,
                                       s_handler, self);
-    if (!self->worker) {
+    /*  One request at a time: the worker's own thread talks to the child,
+        one thread wake-up less per request. Our handler always ends: the
+        exchange has a deadline and gives up on abort.                       */
+    if (!self->worker || hearth_worker_set_inline (self->worker, true)) {
         hw_slot_destroy (&self);
         return NULL;
     }
