@@ -57,8 +57,9 @@ s_usage (FILE *out)
         "  --window N       (b) requests in flight (default 100)\n"
         "  --workers W      (b) worker processes (default 1)\n"
         "  --credit C       (b) credit of each worker (default 100)\n"
-        "  --inline         workers run their handler inline (no hand-off\n"
-        "                   to a handler thread: hearth_worker_set_inline)\n"
+        "  --inline         workers of credit 1 run their handler inline (no\n"
+        "                   hand-off to a handler thread: (a), and (b) with\n"
+        "                   --credit 1; hearth_worker_set_inline)\n"
         "  --size BYTES     request body size (default 64)\n"
         "  --json           machine-readable output\n"
         "  --help           this text\n");
@@ -267,7 +268,8 @@ s_run_pipelined (const bench_config_t *config, s_children_t *children,
                  s_results_t *results)
 {
     bench_worker_args_t pipe = { children->endpoint, BENCH_SERVICE,
-                                 config->credit, config->inline_handler };
+                                 config->credit,
+                                 config->inline_handler && config->credit == 1 };
     if (s_workers_start (children, &pipe, config->workers))
         return -1;
     for (int r = 0; r < S_ROUNDS; r++) {
@@ -348,10 +350,11 @@ s_print_table (const bench_config_t *config, const s_results_t *r)
     char pipe_name[96];
     snprintf (pipe_name, sizeof pipe_name, "(b) pipelined W=%d C=%d win=%d%s",
               config->workers, config->credit, config->window,
-              config->inline_handler ? " inline" : "");
+              config->inline_handler && config->credit == 1 ? " inline" : "");
     printf ("hearth-bench %s: body %zu B, (a) %d round trips, "
-            "(b) %d messages\n\n", HEARTH_VERSION_STRING, config->size,
-            config->requests, config->pipelined);
+            "(b) %d messages%s\n\n", HEARTH_VERSION_STRING, config->size,
+            config->requests, config->pipelined,
+            config->inline_handler ? ", credit-1 workers inline" : "");
     printf ("%-47s | %12s | %12s | %6s\n", "benchmark", "baseline", "hearth",
             "ratio");
     printf ("%-47s-|-%12s-|-%12s-|-%6s\n",

@@ -17,10 +17,12 @@
     what only it acts on (a refusal, a lost connection, a drained job while
     stopping).
 
-    Inline mode (concurrency 1, opt-in): the I/O thread runs the handler
-    itself, which saves the hand-off to a handler thread and back. While
-    it is inside the handler, a watchdog thread that otherwise sleeps takes
-    the lock at each heartbeat time to send HEARTBEAT and read what came.
+    Inline mode (concurrency and credit 1, opt-in): the I/O thread runs the
+    handler itself, which saves the hand-off to a handler thread and back.
+    While it is inside the handler, a watchdog thread that otherwise sleeps
+    takes the lock at each heartbeat time to send HEARTBEAT and read what
+    came. With credit 1 no request can be waiting unread meanwhile, so
+    every deadline is still measured from the request's arrival.
 */
 #include "hearth/hearth.h"
 
@@ -46,7 +48,9 @@ _Static_assert (ATOMIC_BOOL_LOCK_FREE == 2, "atomic_bool must be lock-free");
 
 #define S_BACKOFF_MIN_MS    100
 #define S_BACKOFF_MAX_MS    5000
-#define S_STOP_CHECK_MS     100     /* stop flag latency                     */
+#define S_STOP_CHECK_MS     100     /* slack past the last deadline on stop  */
+#define S_WAIT_MAX_MS       1000    /* longest sleep: a safety net, since
+                                       stop and handlers wake us by the pipe */
 #define S_STOP_GRACE_MS     5000    /* longest wait for handlers on stop     */
 #define S_FLUSH_LINGER_MS   1000    /* to flush DISCONNECT and last replies  */
 #define S_DRAIN_MAX         256     /* messages read per lock hold, so the
@@ -285,7 +289,7 @@ hearth_worker_stop (hearth_worker_t *self)
 int
 hearth_worker_set_inline (hearth_worker_t *self, bool on)
 {
-    if (!self || (on && self->concurrency != 1)
+    if (!self || (on && (self->concurrency != 1 || self->credit != 1))
     ||  atomic_load (&self->running))
         return HEARTH_EINVAL;
     self->inline_mode = on;
@@ -653,7 +657,7 @@ s_watchdog_main (void *arg)
         int fd;
         int64_t sleep_ms = self->busy ? s_round (self, &fd)
                          : self->broker ? self->heartbeat_at - now
-                         : S_STOP_CHECK_MS;
+                         : S_WAIT_MAX_MS;
         if (sleep_ms <= 0)      /* the I/O thread is about to act           */
             sleep_ms = self->heartbeat_ms / 4 + 1;
         int64_t at = now + sleep_ms;
@@ -763,7 +767,7 @@ s_timers (hearth_worker_t *self, int64_t now)
 }
 
 /*  Sleeps until the broker socket or the wake pipe has something, or for
-    timeout_ms (capped so the stop flag is seen). Without the lock.         */
+    timeout_ms (at most S_WAIT_MAX_MS). Without the lock.                   */
 static void
 s_wait (hearth_worker_t *self, int broker_fd, int64_t timeout_ms)
 {
@@ -771,8 +775,8 @@ s_wait (hearth_worker_t *self, int broker_fd, int64_t timeout_ms)
         { self->wake[0], POLLIN, 0 },
         { broker_fd, POLLIN, 0 },
     };
-    if (timeout_ms > S_STOP_CHECK_MS)
-        timeout_ms = S_STOP_CHECK_MS;
+    if (timeout_ms > S_WAIT_MAX_MS)
+        timeout_ms = S_WAIT_MAX_MS;
     if (timeout_ms < 0)
         timeout_ms = 0;
     if (poll (fds, broker_fd >= 0 ? 2 : 1, (int) timeout_ms) > 0

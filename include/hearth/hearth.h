@@ -209,12 +209,12 @@ int hearth_worker_run (hearth_worker_t *self);
     nothing new to it once the reply frees its credit.                       */
 void hearth_worker_stop (hearth_worker_t *self);
 
-/*  For concurrency 1 only, before hearth_worker_run: runs the handler on
-    the thread that calls hearth_worker_run instead of a handler thread,
-    which saves a thread wake-up per request. A watchdog thread keeps
-    heartbeats going while a handler runs long; but run (and a stop) then
-    waits for a running handler to return, so use it with handlers that
-    end. Returns 0, or HEARTH_EINVAL (concurrency above 1, or running).     */
+/*  For concurrency 1 and credit 1 only, before hearth_worker_run: runs the
+    handler on the thread that calls hearth_worker_run instead of a handler
+    thread, which saves two thread wake-ups per request. A watchdog thread
+    keeps heartbeats going while a handler runs long; but run (and a stop)
+    then waits for a running handler to return, so use it with handlers
+    that end. Returns 0, or HEARTH_EINVAL (a count above 1, or running).    */
 int hearth_worker_set_inline (hearth_worker_t *self, bool on);
 
 /*  True while registered with a broker (for readiness checks).              */

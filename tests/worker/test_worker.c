@@ -630,7 +630,7 @@ test_stop_in_handler (void)
     fake_broker_destroy (&broker);
 }
 
-/*  hearth.h: inline mode is for concurrency 1, and not while running.     */
+/*  hearth.h: inline mode is for concurrency 1 and credit 1 only.         */
 static void
 test_inline_refused (void)
 {
@@ -641,6 +641,12 @@ test_inline_refused (void)
     CHECK (w, "new failed");
     CHECK (hearth_worker_set_inline (w, true) == HEARTH_EINVAL,
            "inline accepted with concurrency 2");
+    hearth_worker_destroy (&w);
+    d = (hearth_descriptor_t) { .service = "x", .concurrency = 1, .credit = 2 };
+    w = hearth_worker_new ("tcp://127.0.0.1:1", &d, s_handler, &state);
+    CHECK (w, "new failed");
+    CHECK (hearth_worker_set_inline (w, true) == HEARTH_EINVAL,
+           "inline accepted with credit 2");
     CHECK (hearth_worker_set_inline (w, false) == HEARTH_OK, "off refused");
     CHECK (hearth_worker_set_inline (NULL, true) == HEARTH_EINVAL, "NULL");
     hearth_worker_destroy (&w);
@@ -781,8 +787,8 @@ main (int argc, char **argv)
         { "stop_in_handler", test_stop_in_handler },
         { "inline_refused", test_inline_refused },
     };
-    /*  inline_CASE: CASE again with the handler run inline (concurrency 1
-        cases only).                                                         */
+    /*  inline_CASE: CASE again with the handler run inline (cases with
+        concurrency and credit 1 only).                                      */
     if (argc >= 2 && strncmp (argv[1], "inline_", 7) == 0
     &&  strcmp (argv[1], "inline_refused") != 0) {
         s_inline = true;
