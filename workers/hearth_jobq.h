@@ -1,6 +1,8 @@
 /*  hearth_jobq - the worker's queue of jobs waiting for a handler thread.
 
-    The I/O thread pushes job indexes; handler threads pop them. A mutex
+    Whoever reads a REQUEST from the broker socket (the I/O thread, or a
+    handler that just sent its reply) pushes its job index; handler threads
+    pop them (or, inline, the I/O thread takes them). A mutex
     and a condition variable guard it, so a handler that finishes takes the
     next job at once instead of waiting for the I/O thread to hand one over
     (a thread wake-up per job is what limits a pipelined worker), and no
