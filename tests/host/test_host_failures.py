@@ -72,7 +72,23 @@ def test_empty_line_is_500_with_stderr_tail(host):
     reply = host.call("garbage", "empty")
     assert reply.status == P.HEARTH_STATUS_WORKER_ERROR, reply
     assert "garbage" in reply.error and "model confused" in reply.error, reply.error
+    assert 'stderr: model confused' in reply.error, reply.error
     assert host.call("garbage", "fine").body == b"ok fine"
+
+
+def test_error_texts_are_utf8_whatever_the_child_wrote(host):
+    # Latin-1 bytes on stderr must not make the error text invalid UTF-8
+    # (a strict msgpack reader would reject the whole reply); real UTF-8
+    # is kept.
+    host.worker("latin", cmd=[PYTHON, "-c",
+        "import sys\n"
+        "for line in sys.stdin:\n"
+        "    sys.stderr.buffer.write(b'caf\\xe9 na\\xefve \\xe2\\x82\\xac ok\\n')\n"
+        "    sys.stderr.flush()\n"
+        "    sys.exit(4)\n"])
+    reply = host.call("latin", "x")
+    assert reply.status == P.HEARTH_STATUS_WORKER_LOST, reply
+    assert "caf? na?ve \u20ac ok" in reply.error, reply.error
 
 
 def test_bad_length_header_is_500(host):
@@ -88,7 +104,8 @@ def test_stray_output_replaces_the_child(host):
     assert first.status == P.HEARTH_STATUS_OK
     old = reply_pid(first)
     # The unasked line is noticed and the child replaced; no caller gets it.
-    worker.wait_line(r"wrote to stdout unasked", timeout=10)
+    # The log shows what it wrote, so the user sees the culprit.
+    worker.wait_line(r'wrote to stdout unasked: "unasked', timeout=10)
     after = host.call("stray", "after")
     assert after.status == P.HEARTH_STATUS_OK and after.body.endswith(b" after"), after
     assert reply_pid(after) != old

@@ -178,16 +178,44 @@ hw_child_buffered (const hw_child_t *self)
 
 /* ------------------------------------------------------------- stderr */
 
+/*  The length of the well-formed UTF-8 sequence at text (RFC 3629: no
+    overlong forms, no surrogates, nothing above U+10FFFF), or 0.          */
+static size_t
+s_utf8_length (const unsigned char *text, size_t len)
+{
+    unsigned char c = text[0];
+    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+             : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n == 0 || n > len)
+        return 0;
+    unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+    if (text[1] < lo || text[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (text[i] < 0x80 || text[i] > 0xbf)
+            return 0;
+    return n;
+}
+
 /*  Replaces control characters (and DEL) so a child cannot forge log lines
-    or terminal escapes; keeps UTF-8 bytes as they are.                     */
+    or terminal escapes, and bytes that are not UTF-8, so an error text is
+    a valid msgpack string for every client. Well-formed UTF-8 is kept.    */
 static void
 s_sanitise (char *text, size_t len, bool keep_newline)
 {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) text[i];
-        if ((c < 0x20 && c != '\t' && !(keep_newline && c == '\n'))
-        ||  c == 0x7f)
+    unsigned char *bytes = (unsigned char *) text;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = bytes[i];
+        size_t n = c < 0x80 ? 1 : s_utf8_length (bytes + i, len - i);
+        if (n == 0
+        ||  (c < 0x20 && c != '\t' && !(keep_newline && c == '\n'))
+        ||  c == 0x7f) {
             text[i] = '?';
+            n = 1;
+        }
+        i += n;
     }
 }
 
@@ -263,6 +291,14 @@ hw_child_tail (const hw_child_t *self, char *buf, size_t bufsize)
 }
 
 /* ------------------------------------------------------------- stdout */
+
+const char *
+hw_child_stdout_sample (const hw_child_t *self, char *buf, size_t bufsize)
+{
+    /*  Escaped (\xNN), so binary garbage stays readable and the text is
+        valid UTF-8 wherever it goes (logs, a reply's error text).          */
+    return hearth_log_sample (self->buffer, self->size, buf, bufsize);
+}
 
 /*  Reads stdout into the buffer, keeping it under limit bytes. Returns 0,
     or -1 at EOF or on a read error.                                        */

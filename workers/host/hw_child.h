@@ -103,4 +103,10 @@ const char *hw_child_describe (const hw_child_t *self, char *buf,
     newline replaced, NUL-terminated, into buf; returns buf.                 */
 const char *hw_child_tail (const hw_child_t *self, char *buf, size_t bufsize);
 
+/*  The first bytes of what the child wrote on stdout and nobody consumed
+    (after HW_CHILD_GARBAGE: the garbage), control characters replaced, in
+    buf (NUL-terminated). Returns buf.                                       */
+const char *hw_child_stdout_sample (const hw_child_t *self, char *buf,
+                                    size_t bufsize);
+
 #endif

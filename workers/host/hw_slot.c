@@ -183,16 +183,21 @@ s_warm_failure (hw_slot_t *self, hw_child_t *child, hw_child_result_t rc,
         snprintf (error, size, "%s: no reply from child pid %d within %d ms; "
                   "it was killed and a fresh one is starting%s", service, pid,
                   budget_ms, silent ? ". It wrote nothing on stdout: does "
-                  "it flush stdout after each reply? (C: fflush(stdout), or "
+                  "it flush stdout after each reply (C: fflush(stdout), or "
                   "run it under 'stdbuf -oL'; Python: print(..., "
-                  "flush=True))" : "");
+                  "flush=True))? A program that reads all of stdin before "
+                  "answering needs --per-request" : "");
         return HEARTH_STATUS_TIMEOUT;
     }
     if (rc == HW_CHILD_GARBAGE) {
+        /*  Show what it wrote: often a progress or log line printed on
+            stdout, which belongs on stderr.                                */
+        char sample[81];
         snprintf (error, size, "%s: child pid %d wrote garbage on stdout (an "
                   "empty line, an invalid %s frame or output nobody asked "
-                  "for); stderr: %s", service, pid,
-                  hw_framing_name (self->options->framing),
+                  "for; diagnostics belong on stderr): \"%s\"; stderr: %s",
+                  service, pid, hw_framing_name (self->options->framing),
+                  hw_child_stdout_sample (child, sample, sizeof sample),
                   hw_child_tail (child, tail, sizeof tail));
         return HEARTH_STATUS_WORKER_ERROR;
     }
@@ -509,12 +514,22 @@ s_watch_idle (hw_slot_t *self)
         return;                         /* a request is in hand            */
     hw_child_t *child = self->child;
     bool gone = child && !s_is_dead (self) && !hw_child_check (child);
+    if (gone && hw_child_buffered (child) > 0) {
+        /*  Most often a banner or a log line printed on stdout.            */
+        char sample[81];
+        hearth_log_warn ("[%s pid %d] wrote to stdout unasked: \"%s\" "
+                         "(stdout carries replies only: diagnostics belong on "
+                         "stderr, a start-up banner needs --ready-line); "
+                         "replacing it", self->options->service,
+                         (int) hw_child_pid (child),
+                         hw_child_stdout_sample (child, sample, sizeof sample));
+    }
+    else
     if (gone) {
         char how[96];
         hw_child_collect (child, S_COLLECT_MS);
-        hearth_log_warn ("[%s pid %d] %s while idle (or wrote to stdout "
-                         "unasked): replacing it", self->options->service,
-                         (int) hw_child_pid (child),
+        hearth_log_warn ("[%s pid %d] %s while idle: replacing it",
+                         self->options->service, (int) hw_child_pid (child),
                          hw_child_describe (child, how, sizeof how));
     }
     pthread_mutex_unlock (&self->child_lock);
