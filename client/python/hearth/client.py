@@ -70,7 +70,9 @@ def unpack_meta(frame):
     if not frame:
         return {}
     try:
-        meta = msgpack.unpackb(frame, raw=False, strict_map_key=False)
+        #   A peer's bad UTF-8 costs a few U+FFFD, not the whole error text.
+        meta = msgpack.unpackb(frame, raw=False, strict_map_key=False,
+                               unicode_errors="replace")
     except Exception:  # noqa: BLE001 - a broken peer must not kill the caller
         return {}
     return meta if isinstance(meta, dict) else {}

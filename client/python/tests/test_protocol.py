@@ -9,7 +9,7 @@ from conftest import REPO
 
 import hearth
 from hearth import protocol as P
-from hearth.client import decode_body, encode_doc
+from hearth.client import decode_body, encode_doc, unpack_meta
 from hearth.errors import error_for
 
 PROTO_H = REPO + "/include/hearth/hearth_proto.h"
@@ -78,3 +78,11 @@ def test_body_encoding():
     assert decode_body(body, False) == {"text": "line\nbreak", "n": 1, "u": "\u00e9"}
     assert decode_body(b"not json", False) == b"not json"
     assert decode_body(b"[1]", True) == b"[1]"
+
+
+def test_metadata_with_bad_utf8_keeps_its_error_text():
+    # A peer (an old worker, a C program) may put Latin-1 in "error".
+    frame = b"\x81\xa5error\xa4caf\xe9"
+    assert unpack_meta(frame) == {"error": "caf\ufffd"}
+    assert unpack_meta(b"\x93\x01\x02\x03") == {}       # not a map
+    assert unpack_meta(b"\xc1") == {}                   # not msgpack
