@@ -4,7 +4,6 @@ native client. Every process started is stopped by PID at teardown."""
 
 import os
 import re
-import time
 
 import pytest
 import zmq

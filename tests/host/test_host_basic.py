@@ -7,7 +7,7 @@ import signal
 import time
 
 from conftest import CHILD, EXAMPLES, PYTHON, child_pids, pid_gone, reply_pid
-from hearthtest import P, Process, binary, unpack, wait_until
+from hearthtest import P, binary, unpack, wait_until
 
 
 def test_line_framing_replies(host):
