@@ -405,10 +405,16 @@ class Client:
             self._fail_all(lambda: HearthError("client closed"), lambda call: True)
 
     def _io_loop(self):
+        #   Only plain file descriptors: a ZeroMQ socket in a poll set costs
+        #   libzmq two system calls per round. The monitor's ZMQ_FD is
+        #   edge-triggered like the DEALER's, so _read_monitor reads until
+        #   EAGAIN, starting with whatever came before the first poll.
+        monitor_fd = self._monitor.getsockopt(zmq.FD)
         poller = zmq.Poller()
         poller.register(self._dealer_fd, zmq.POLLIN)
-        poller.register(self._monitor, zmq.POLLIN)
+        poller.register(monitor_fd, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
+        self._read_monitor()
         while True:
             timeout = _TICK
             if self._heap:
@@ -416,10 +422,11 @@ class Client:
             events = dict(poller.poll(timeout * 1000))
             if self._wake_r in events:
                 return
-            with self._io_lock:
-                done = self._read_replies()
-            self._finish(done)
-            if self._monitor in events:
+            if self._dealer_fd in events or not events:
+                with self._io_lock:
+                    done = self._read_replies()
+                self._finish(done)
+            if monitor_fd in events:
                 self._read_monitor()
             self._expire()
 
@@ -431,10 +438,11 @@ class Client:
         dealer, pending = self._dealer, self._pending
         done = []
         for _ in range(_DRAIN_MAX):
-            #   EVENTS also resets the edge-triggered ZMQ_FD.
-            if not dealer.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            #   Until EAGAIN, which also resets the edge-triggered ZMQ_FD.
+            try:
+                frames = dealer.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
                 break
-            frames = dealer.recv_multipart(zmq.NOBLOCK)
             self._connected = True      # anything that arrives proves it
             if (len(frames) != P.HEARTH_CLIENT_REPLY_FRAMES
                     or frames[1] != P.HEARTH_CLIENT_HEADER
