@@ -27,6 +27,9 @@ struct _hearth_broker_t {
     hearth_broker_config_t config;
     void *context;
     void *router;
+    int router_fd;              /* its ZMQ_FD, polled directly              */
+    unsigned sends;             /* messages sent since the last read that
+                                   ended at EAGAIN (ZMQ_FD edge, below)     */
     zhashx_t *workers;          /* hb_identity_t -> hb_worker_t *, owned    */
     zhashx_t *services;         /* name -> hb_service_t *, owned            */
     zhashx_t *pipelines;        /* name -> route expression (char *), owned */

@@ -9,6 +9,7 @@
 #include "hb_broker.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 
 /*  Messages handled per wake-up before timers get a turn, so a flood of
@@ -216,6 +217,7 @@ int
 hb_send (hearth_broker_t *self, hearth_part_t *parts, int count)
 {
     int rc = hearth_wire_send (self->router, parts, count);
+    self->sends++;
     if (rc && errno != EHOSTUNREACH && errno != EAGAIN)
         hearth_log_error ("send failed: %s", zmq_strerror (errno));
     return rc;
@@ -261,21 +263,42 @@ s_wait_ms (hearth_broker_t *self)
     return wait < 0 ? 0 : wait > S_MAX_WAIT_MS ? S_MAX_WAIT_MS : (int) wait;
 }
 
-/*  Reads up to S_BATCH messages without blocking. -1 on a fatal error.    */
+/*  Reads up to S_BATCH messages without blocking. Returns 0 once the socket
+    said EAGAIN, 1 if more may be waiting, -1 on a fatal error.             */
 static int
 s_read_batch (hearth_broker_t *self)
 {
     hearth_frames_t msg;
     for (int i = 0; i < S_BATCH; i++) {
         if (hearth_frames_recv (&msg, self->router, ZMQ_DONTWAIT)) {
-            if (errno == EAGAIN || errno == EINTR)
+            if (errno == EAGAIN) {
+                self->sends = 0;
                 return 0;
+            }
+            if (errno == EINTR)
+                return 1;
             hearth_log_error ("receive failed: %s", zmq_strerror (errno));
+            self->sends = 0;    /* sleep next round: a retry would spin     */
             return errno == ETERM || errno == ENOTSOCK ? -1 : 0;
         }
         self->now = hearth_clock_ms ();
         s_route (self, &msg);
         hearth_frames_close (&msg);
+    }
+    return 1;
+}
+
+/*  Sleeps until the ROUTER may have input, or for timeout_ms. A plain poll
+    on its ZMQ_FD: zmq_poll would add two system calls per round. ZMQ_FD is
+    edge-triggered and a send may consume its signal, so the caller sleeps
+    only after a read that ended at EAGAIN with no send since.              */
+static int
+s_sleep (hearth_broker_t *self, int timeout_ms)
+{
+    struct pollfd item = { self->router_fd, POLLIN, 0 };
+    if (poll (&item, 1, timeout_ms) < 0 && errno != EINTR) {
+        hearth_log_error ("poll failed: %s", strerror (errno));
+        return -1;
     }
     return 0;
 }
@@ -293,7 +316,13 @@ s_begin_drain (hearth_broker_t *self)
 int
 hearth_broker_run (hearth_broker_t *self)
 {
-    zmq_pollitem_t item = { self->router, 0, ZMQ_POLLIN, 0 };
+    size_t fd_size = sizeof self->router_fd;
+    if (zmq_getsockopt (self->router, ZMQ_FD, &self->router_fd, &fd_size)) {
+        hearth_log_error ("cannot get the socket's fd: %s",
+                          zmq_strerror (errno));
+        return -1;
+    }
+    int more = 1;               /* read before the first sleep              */
     while (true) {
         self->now = hearth_clock_ms ();
         if (self->stop_requested && !self->draining)
@@ -301,12 +330,10 @@ hearth_broker_run (hearth_broker_t *self)
         if (self->draining
         && (self->open_jobs == 0 || self->now >= self->drain_until))
             break;
-        int rc = zmq_poll (&item, 1, s_wait_ms (self));
-        if (rc < 0 && errno != EINTR) {
-            hearth_log_error ("poll failed: %s", zmq_strerror (errno));
+        if (!more && self->sends == 0 && s_sleep (self, s_wait_ms (self)))
             return -1;
-        }
-        if (rc > 0 && s_read_batch (self))
+        more = s_read_batch (self);
+        if (more < 0)
             return -1;
         self->now = hearth_clock_ms ();
         hb_expire_deadlines (self);
