@@ -22,6 +22,7 @@
 #include "hearth_wire.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ struct _hearth_client_t {
     void *ctx;
     void *socket;               /* DEALER to the broker                     */
     void *monitor;              /* PAIR reading the DEALER's events         */
+    int socket_fd, monitor_fd;  /* their ZMQ_FDs, polled directly           */
     char *name;
     char *version;
     int connect_timeout;
@@ -481,22 +483,26 @@ s_process (hearth_client_t *self, int64_t now)
     return HEARTH_OK;
 }
 
-/*  Waits until the socket or the monitor has something, or until the
-    monotonic time until. Returns 0, or a hearth error.                      */
+/*  Waits until the socket or the monitor may have something, or until the
+    monotonic time until. Returns 0, or a hearth error. A plain poll on
+    their ZMQ_FDs (zmq_poll costs two system calls more per socket). The
+    fds are edge-triggered: s_process has just read the socket until
+    EAGAIN, with no send since, and reads the monitor until EAGAIN when
+    its fd fires, so no input can be waiting unsignalled.                   */
 static int
 s_wait (hearth_client_t *self, int64_t until)
 {
     int64_t now = hearth_clock_ms ();
     if (until <= now)
         return HEARTH_OK;
-    long timeout = until - now > 60000 ? 60000 : (long) (until - now);
-    zmq_pollitem_t items[] = {
-        { self->socket, 0, ZMQ_POLLIN, 0 },
-        { self->monitor, 0, ZMQ_POLLIN, 0 },
+    int timeout = until - now > 60000 ? 60000 : (int) (until - now);
+    struct pollfd items[] = {
+        { self->socket_fd, POLLIN, 0 },
+        { self->monitor_fd, POLLIN, 0 },
     };
-    if (zmq_poll (items, 2, timeout) < 0 && errno != EINTR)
+    if (poll (items, 2, timeout) < 0 && errno != EINTR)
         return HEARTH_ESYS;
-    if (items[1].revents & ZMQ_POLLIN)
+    if (items[1].revents & POLLIN)
         self->monitor_ready = true;
     return HEARTH_OK;
 }
@@ -614,6 +620,10 @@ hearth_client_new (const char *endpoint)
                           zmq_strerror (errno));
         goto failed;
     }
+    size_t fd_size = sizeof (int);
+    if (zmq_getsockopt (self->socket, ZMQ_FD, &self->socket_fd, &fd_size)
+    ||  zmq_getsockopt (self->monitor, ZMQ_FD, &self->monitor_fd, &fd_size))
+        goto failed;
     return self;
 
 failed:
