@@ -253,6 +253,47 @@ def test_eight_threads_share_one_client(broker, client):
         assert errors == []
 
 
+def test_sync_calls_beside_futures_and_a_slow_caller(broker, client):
+    # Exercises the hand-over between a caller reading for itself and the
+    # I/O thread: a lone caller, futures in flight, a second caller that
+    # waits long, and callers coming and going.
+    def handler(doc):
+        if doc.get("slow"):
+            time.sleep(0.3)
+        return doc
+    with thread_worker(broker.endpoint, "mixed", handler, concurrency=4, credit=8):
+        assert client.call("mixed", {"i": -1}) == {"i": -1}     # alone: reads itself
+        futures = [client.submit("mixed", {"f": i}) for i in range(40)]
+        slow = threading.Thread(target=lambda: client.call("mixed", {"slow": 1}))
+        slow.start()
+        for i in range(100):
+            assert client.call("mixed", {"i": i}) == {"i": i}
+        assert [f.result(timeout=30) for f in futures] == [{"f": i} for i in range(40)]
+        slow.join(30)
+        assert not slow.is_alive()
+        assert client.call("mixed", {"i": 100}) == {"i": 100}
+
+
+def test_close_fails_a_waiting_call_promptly(broker):
+    client = hearth.Client(broker.endpoint)
+    with thread_worker(broker.endpoint, "stall", lambda doc: time.sleep(5) or doc):
+        outcome = []
+
+        def caller():
+            try:
+                client.call("stall", {}, timeout=30)
+            except hearth.HearthError as exc:
+                outcome.append(exc)
+        t = threading.Thread(target=caller)
+        t.start()
+        hearthtest.wait_until(lambda: client._sync_waiters == 1, what="call waiting")
+        start = time.monotonic()
+        client.close()
+        t.join(10)
+        assert not t.is_alive() and len(outcome) == 1, outcome
+        assert time.monotonic() - start < 5, "the call waited for its reply"
+
+
 def test_closed_client_refuses_calls(broker):
     client = hearth.Client(broker.endpoint)
     client.close()
