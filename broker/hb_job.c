@@ -21,6 +21,7 @@ struct _hb_jobs_t {
     hb_job_t **heap;            /* min-heap on deadline_at                   */
     size_t heap_size;
     size_t heap_capacity;
+    size_t bytes;               /* held by counted jobs (hb_jobs_hold)       */
 };
 
 #define S_NO_SLOT UINT32_MAX
@@ -196,6 +197,7 @@ hb_jobs_create (hb_jobs_t *self, int64_t deadline_at)
     job->answered = false;
     job->more = NULL;
     job->more_count = 0;
+    job->bytes = 0;
     zmq_msg_init (&job->meta);
     zmq_msg_init (&job->body);
     if (s_heap_push (self, job)) {
@@ -238,8 +240,28 @@ hb_jobs_release (hb_jobs_t *self, hb_job_t **job_p)
     self->slots[index].next_free = self->free_head;
     self->free_head = index;
     self->count--;
+    self->bytes -= job->bytes;
     s_free_job (job);
     *job_p = NULL;
+}
+
+size_t
+hb_jobs_hold (hb_jobs_t *self, hb_job_t *job)
+{
+    if (job->bytes == 0) {
+        job->bytes = sizeof *job + zmq_msg_size (&job->meta)
+                   + zmq_msg_size (&job->body);
+        for (int i = 0; i < job->more_count; i++)
+            job->bytes += zmq_msg_size (&job->more[i]);
+        self->bytes += job->bytes;
+    }
+    return self->bytes;
+}
+
+size_t
+hb_jobs_bytes (hb_jobs_t *self)
+{
+    return self->bytes;
 }
 
 size_t

@@ -47,6 +47,7 @@ typedef struct _hb_job_t {
     void *queue_handle;                 /* in service queue, or NULL        */
     void *worker_handle;                /* in worker's job list, or NULL    */
     size_t heap_index;                  /* in the deadline heap, or SIZE_MAX*/
+    size_t bytes;                       /* counted by hb_jobs_hold, or 0    */
 } hb_job_t;
 
 /*  The table of live jobs and their deadline heap.                         */
@@ -65,6 +66,13 @@ void hb_jobs_release (hb_jobs_t *self, hb_job_t **job_p);
 hb_job_t *hb_jobs_find (hb_jobs_t *self, uint64_t id);
 /*  Number of live jobs.                                                    */
 size_t hb_jobs_count (hb_jobs_t *self);
+
+/*  Counts the job's memory (itself and its frames, as they are now) in the
+    table's total, once; hb_jobs_release takes it out again. Returns the
+    new total.                                                               */
+size_t hb_jobs_hold (hb_jobs_t *self, hb_job_t *job);
+/*  Bytes held by the jobs counted so far.                                  */
+size_t hb_jobs_bytes (hb_jobs_t *self);
 
 /*  The job with the earliest deadline still in the heap, or NULL.          */
 hb_job_t *hb_jobs_earliest (hb_jobs_t *self);

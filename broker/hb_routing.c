@@ -322,6 +322,22 @@ hb_reply_direct (hearth_broker_t *self, hearth_frames_t *request, int status,
         self->stats.undeliverable++;
 }
 
+/*  Counts the job against the broker-wide memory budget; past it, answers
+    503 and returns true. Per-service queue bounds alone would let many
+    services, or huge messages, hold more than the machine has.             */
+static bool
+s_over_budget (hearth_broker_t *self, hb_job_t *job)
+{
+    size_t held = hb_jobs_hold (self->jobs, job);
+    if (held <= self->config.max_pending_bytes)
+        return false;
+    hb_fail (self, job, HEARTH_STATUS_UNAVAILABLE,
+             "the broker holds its limit of %zu bytes of requests "
+             "(max_pending_bytes): try again later",
+             self->config.max_pending_bytes);
+    return true;
+}
+
 void
 hb_submit (hearth_broker_t *self, hb_job_t *job)
 {
@@ -329,6 +345,8 @@ hb_submit (hearth_broker_t *self, hb_job_t *job)
     self->open_jobs++;
     self->stats.requests++;
     service->requests++;
+    if (s_over_budget (self, job))
+        return;
     if (hb_service_queued (service) >= (size_t) self->config.queue_max) {
         hb_fail (self, job, HEARTH_STATUS_UNAVAILABLE,
                  "queue of service '%s' is full (%d requests)", service->name,
@@ -673,6 +691,8 @@ hb_submit_route (hearth_broker_t *self, hb_job_t *job, const char *name,
     char error[320];
     self->open_jobs++;
     self->stats.requests++;
+    if (s_over_budget (self, job))
+        return;
     int status = HEARTH_STATUS_BAD_REQUEST;
     int rc = hearth_route_parse (route, &spec, error, sizeof error);
     /*  Every stage's service must exist now: fail fast, as for a service. */

@@ -15,6 +15,8 @@ typedef struct {
     int liveness;               /* missed heartbeats before a peer is dead   */
     int queue_max;              /* requests queued per service               */
     size_t max_message;         /* bytes in one message, all frames          */
+    size_t max_pending_bytes;   /* all requests held (queued, at workers, in
+                                   routes); past it new ones get 503        */
     int default_deadline_ms;    /* for requests that carry none              */
     int linger_ms;              /* how long a worker-less service is kept    */
     int grace_ms;               /* drain time on stop                        */

@@ -41,6 +41,9 @@ s_usage (FILE *out)
 "      --liveness N          missed heartbeats before a worker is dead (default %d)\n"
 "      --queue-max N         requests queued per service; more get 503 (default %d)\n"
 "      --max-message BYTES   largest message; larger requests get 413 (default %d)\n"
+"      --max-pending-bytes BYTES\n"
+"                            all requests the broker holds (queued, at workers,\n"
+"                            in pipelines); past it new ones get 503 (default %d)\n"
 "      --default-deadline MS deadline of requests that carry none (default %d)\n"
 "      --linger MS           keep a service with no workers this long (default %d)\n"
 "      --grace MS            drain time on SIGINT/SIGTERM (default %d)\n"
@@ -55,7 +58,8 @@ s_usage (FILE *out)
 "Protocol: schemas/PROTOCOL.md.\n",
              HEARTH_DEFAULT_ENDPOINT, HEARTH_DEFAULT_HEARTBEAT_MS,
              HEARTH_DEFAULT_LIVENESS, HEARTH_DEFAULT_QUEUE_MAX,
-             HEARTH_DEFAULT_MAX_MESSAGE, HEARTH_DEFAULT_DEADLINE_MS,
+             HEARTH_DEFAULT_MAX_MESSAGE, HEARTH_DEFAULT_MAX_PENDING_BYTES,
+             HEARTH_DEFAULT_DEADLINE_MS,
              HEARTH_DEFAULT_LINGER_MS, HEARTH_DEFAULT_GRACE_MS);
 }
 
@@ -77,6 +81,7 @@ s_number (const char *option, const char *text, long long min, long long max,
 }
 
 enum { OPT_HEARTBEAT = 256, OPT_LIVENESS, OPT_QUEUE_MAX, OPT_MAX_MESSAGE,
+       OPT_MAX_PENDING,
        OPT_DEADLINE, OPT_LINGER, OPT_GRACE, OPT_LOG_LEVEL, OPT_PIPELINE };
 
 static const struct option s_options[] = {
@@ -85,6 +90,7 @@ static const struct option s_options[] = {
     { "liveness", required_argument, NULL, OPT_LIVENESS },
     { "queue-max", required_argument, NULL, OPT_QUEUE_MAX },
     { "max-message", required_argument, NULL, OPT_MAX_MESSAGE },
+    { "max-pending-bytes", required_argument, NULL, OPT_MAX_PENDING },
     { "default-deadline", required_argument, NULL, OPT_DEADLINE },
     { "linger", required_argument, NULL, OPT_LINGER },
     { "grace", required_argument, NULL, OPT_GRACE },
@@ -113,6 +119,7 @@ s_numeric_option (int option, const char *arg, hearth_broker_config_t *config)
         case OPT_LIVENESS:    config->liveness = clamped; break;
         case OPT_QUEUE_MAX:   config->queue_max = clamped; break;
         case OPT_MAX_MESSAGE: config->max_message = (size_t) value; break;
+        case OPT_MAX_PENDING: config->max_pending_bytes = (size_t) value; break;
         case OPT_DEADLINE:    config->default_deadline_ms = clamped; break;
         case OPT_LINGER:      config->linger_ms = clamped; break;
         case OPT_GRACE:       config->grace_ms = clamped; break;

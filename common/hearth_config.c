@@ -373,6 +373,8 @@ static const s_key_t s_broker_keys[] = {
               HEARTH_DEFAULT_QUEUE_MAX),
     S_NUMBER ("max_message", S_LLONG, S_BROKER (max_message), 1024, 1LL << 30,
               HEARTH_DEFAULT_MAX_MESSAGE),
+    S_NUMBER ("max_pending_bytes", S_LLONG, S_BROKER (max_pending_bytes),
+              1024, 1LL << 40, HEARTH_DEFAULT_MAX_PENDING_BYTES),
     S_NUMBER ("default_deadline_ms", S_INT, S_BROKER (default_deadline_ms), 1,
               S_DAY_MS, HEARTH_DEFAULT_DEADLINE_MS),
     S_NUMBER ("linger_ms", S_INT, S_BROKER (linger_ms), 0, S_DAY_MS,
@@ -622,6 +624,33 @@ s_apply_table (s_loader_t *self, const s_key_t *table, const s_node_t *map,
 
 /* ------------------------------------------------------------- sections */
 
+/*  The value of key in map, or NULL (also when map is not a map).         */
+static const s_node_t *
+s_lookup (const s_node_t *map, const char *key)
+{
+    for (size_t i = 0; map && map->kind == S_MAPPING && i + 1 < map->count;
+         i += 2)
+        if (strcmp (map->child[i]->text, key) == 0)
+            return map->child[i + 1];
+    return NULL;
+}
+
+/*  What the broker section needs beyond its keys' own ranges: as
+    hearth_broker_config_check, so a config that loads is one the broker
+    accepts.                                                                 */
+static int
+s_check_broker (s_loader_t *self, const s_node_t *root)
+{
+    const hearth_config_broker_t *broker = &self->config->broker;
+    if (broker->max_pending_bytes >= broker->max_message)
+        return 0;
+    const s_node_t *section = s_lookup (root, "broker");
+    const s_node_t *at = s_lookup (section, "max_pending_bytes");
+    return s_fail_at (self, at ? at : s_lookup (section, "max_message"),
+                      "max_pending_bytes (%lld) must be at least max_message "
+                      "(%lld)", broker->max_pending_bytes, broker->max_message);
+}
+
 const char *
 hearth_config_name_check (const char *name)
 {
@@ -808,6 +837,8 @@ s_load (const char *text, size_t length, const char *name, char *error,
     if (rc == 0 && self.config->service_count == 0)
         rc = s_fail (&self, 1, 1, "no 'services': a mesh needs at least one "
                      "service");
+    if (rc == 0)
+        rc = s_check_broker (&self, root);
     if (rc == 0)
         rc = s_load_pipelines (&self);
     s_node_destroy (&root);

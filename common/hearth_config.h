@@ -48,6 +48,7 @@ typedef struct {
     int liveness;
     int queue_max;
     long long max_message;
+    long long max_pending_bytes;
     int default_deadline_ms;
     int linger_ms;
     int grace_ms;

@@ -523,6 +523,8 @@ s_add_broker (s_up_t *self, const char *program)
     s_strv_option (&argv, "--liveness", "%d", broker->liveness);
     s_strv_option (&argv, "--queue-max", "%d", broker->queue_max);
     s_strv_option (&argv, "--max-message", "%lld", broker->max_message);
+    s_strv_option (&argv, "--max-pending-bytes", "%lld",
+                   broker->max_pending_bytes);
     s_strv_option (&argv, "--default-deadline", "%d",
                    broker->default_deadline_ms);
     s_strv_option (&argv, "--linger", "%d", broker->linger_ms);

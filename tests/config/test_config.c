@@ -33,6 +33,7 @@ test_deploy_example (void)
     CHECK_INT (config->broker.liveness, 3);
     CHECK_INT (config->broker.queue_max, 1000);
     CHECK_INT (config->broker.max_message, 16777216);
+    CHECK_INT (config->broker.max_pending_bytes, 1073741824);
     CHECK_INT (config->broker.default_deadline_ms, 30000);
     CHECK_INT (config->broker.linger_ms, 5000);
     CHECK_INT (config->broker.grace_ms, 5000);
@@ -196,6 +197,9 @@ static const s_bad_text_t s_bad_texts[] = {
       "  a: {command: [cat]}\n",
       "1:23: 'max_message' must be 1024 to 1073741824, not "
       "99999999999999999999" },
+    { "broker:\n  max_message: 2048\n  max_pending_bytes: 1024\nservices:\n"
+      "  a: {command: [cat]}\n",
+      "3:22: max_pending_bytes (1024) must be at least max_message (2048)" },
     { "services:\n  a: {command: [cat]}\npipelines:\n  a: a\n",
       "4:3: pipeline 'a' has the name of a service" },
     { "services:\n  a: {command: [cat]}\npipelines:\n  p: a,,a\n",

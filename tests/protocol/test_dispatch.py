@@ -124,6 +124,31 @@ def test_queue_full_503(hearth):
     assert worker.recv_job(timeout=0.1) is None
 
 
+def test_memory_budget_503(hearth):
+    """5.1: "The broker MUST bound the bytes of all requests it holds (queued,
+    at workers or in routes) by max_pending_bytes: past it, a new request
+    gets 503"; what is freed is usable again."""
+    env = hearth("--max-message", "1048576", "--max-pending-bytes", "3145728")
+    m = env.mesh
+    worker = m.native_worker("hoard", {"credit": 10})     # holds, never answers
+    client = m.native_client()
+    big = b"x" * 1000000
+    rids = [client.request("hoard", big, {"deadline": 20000}) for i in range(4)]
+    jobs = collect_jobs(worker, 3)
+    assert len(jobs) == 3, "the first three (3 MB) fit the budget"
+    reply = client.recv(timeout=5)
+    assert reply is not None and reply.rid == rids[3], reply
+    assert reply.status == P.HEARTH_STATUS_UNAVAILABLE, reply
+    assert "max_pending_bytes" in reply.error, reply.error
+    assert worker.recv_job(timeout=0.3) is None, "the refused request was dispatched"
+    # One answer frees its megabyte: the next request fits again.
+    worker.reply(jobs[0], 200, b"done")
+    assert client.recv(rid=rids[0]).status == P.HEARTH_STATUS_OK
+    again = client.request("hoard", big, {"deadline": 20000})
+    assert worker.recv_job() is not None
+    assert client.recv(timeout=0.3) is None, "a request within the budget was refused: %r" % again
+
+
 def test_request_too_large_413(hearth):
     """3.3: "A message larger than max_message in total is answered 413 when it
     is a native REQUEST"; the broker still serves afterwards."""
