@@ -162,7 +162,28 @@ s_encode_descriptor (const hearth_descriptor_t *d, int concurrency,
     return buffer;
 }
 
-static int s_wake_pipe (int fds[2]);
+/*  A non-blocking, close-on-exec pipe. Returns 0 or -1.                    */
+static int
+s_wake_pipe (int fds[2])
+{
+    if (pipe (fds))
+        return -1;
+    for (int i = 0; i < 2; i++)
+        if (fcntl (fds[i], F_SETFL, O_NONBLOCK)
+        ||  fcntl (fds[i], F_SETFD, FD_CLOEXEC))
+            return -1;
+    return 0;
+}
+
+/*  Wakes the I/O thread. Async-signal-safe (hearth_worker_stop).           */
+static void
+s_wake (hearth_worker_t *self)
+{
+    /*  A full pipe already holds a wake-up: EAGAIN is fine.                */
+    char byte = 1;
+    ssize_t rc = write (self->wake[1], &byte, 1);
+    (void) rc;
+}
 
 hearth_worker_t *
 hearth_worker_new (const char *endpoint, const hearth_descriptor_t *descriptor,
@@ -200,29 +221,6 @@ hearth_worker_new (const char *endpoint, const hearth_descriptor_t *descriptor,
     atomic_init (&self->registered, false);
     atomic_init (&self->running, false);
     return self;
-}
-
-/*  A non-blocking, close-on-exec pipe. Returns 0 or -1.                    */
-static int
-s_wake_pipe (int fds[2])
-{
-    if (pipe (fds))
-        return -1;
-    for (int i = 0; i < 2; i++)
-        if (fcntl (fds[i], F_SETFL, O_NONBLOCK)
-        ||  fcntl (fds[i], F_SETFD, FD_CLOEXEC))
-            return -1;
-    return 0;
-}
-
-/*  Wakes the I/O thread. Async-signal-safe (hearth_worker_stop).           */
-static void
-s_wake (hearth_worker_t *self)
-{
-    /*  A full pipe already holds a wake-up: EAGAIN is fine.                */
-    char byte = 1;
-    ssize_t rc = write (self->wake[1], &byte, 1);
-    (void) rc;
 }
 
 /*  Frees the per-run pools. Only once every handler thread is gone.        */
