@@ -406,6 +406,9 @@ class Client:
     def _await(self, call):
         """Waits until call has its outcome (True) or its deadline passed
         (False). Reads the socket itself while it may be the reader."""
+        #   poll, not select: no limit on the fd's number.
+        readable = select.poll()
+        readable.register(self._dealer_fd, select.POLLIN)
         while True:
             remaining = call.deadline - time.monotonic()
             if remaining <= 0:
@@ -417,19 +420,16 @@ class Client:
                 reading = self._reader == threading.get_ident()
                 done = self._read_replies() if reading and not self._closed else []
             self._finish(done)
-            if not reading:
-                #   The I/O thread reads; look again now and then, in case
-                #   this caller becomes the only one.
+            if not reading or self._closed:
+                #   The I/O thread reads (or close() is failing every call);
+                #   look again now and then, in case this caller becomes the
+                #   only one.
                 if call.waiter.acquire(timeout=min(remaining, _TICK)):
                     return True
                 continue
             if call.waiter.acquire(blocking=False):
                 return True
-            try:
-                select.select([self._dealer_fd], [], [], min(remaining, _TICK))
-            except (OSError, ValueError):   # closed under us: close() fails us
-                if call.waiter.acquire(timeout=min(remaining, _TICK)):
-                    return True
+            readable.poll(min(remaining, _TICK) * 1000)
 
     def _leave_wait(self):
         """A request() stops waiting: gives up the reader's role and, if
