@@ -456,6 +456,20 @@ s_stopped (atomic_bool *stop)
     return stop && atomic_load (stop);
 }
 
+/*  Whether a wait for the child's output may go on: HW_CHILD_OK, or why
+    not (stdout closed, a stop, the deadline).                              */
+static hw_child_result_t
+s_keep_waiting (hw_child_t *self, atomic_bool *stop, int64_t deadline_at)
+{
+    if (self->out_eof)
+        return HW_CHILD_DIED;
+    if (s_stopped (stop))
+        return HW_CHILD_STOPPED;
+    if (hearth_clock_ms () >= deadline_at)
+        return HW_CHILD_TIMEOUT;
+    return HW_CHILD_OK;
+}
+
 hw_child_result_t
 hw_child_wait_ready (hw_child_t *self, const char *ready_line,
                      int64_t deadline_at, atomic_bool *stop)
@@ -487,12 +501,9 @@ hw_child_wait_ready (hw_child_t *self, const char *ready_line,
                              self->service, (int) self->pid, start);
             continue;
         }
-        if (self->out_eof)
-            return HW_CHILD_DIED;
-        if (s_stopped (stop))
-            return HW_CHILD_STOPPED;
-        if (hearth_clock_ms () >= deadline_at)
-            return HW_CHILD_TIMEOUT;
+        hw_child_result_t verdict = s_keep_waiting (self, stop, deadline_at);
+        if (verdict != HW_CHILD_OK)
+            return verdict;
         s_round (self, NULL, S_READY_MAX + 2, deadline_at);
     }
 }
@@ -545,12 +556,9 @@ hw_child_exchange (hw_child_t *self, hw_framing_t framing, const void *body,
             s_consume (self, consumed);
             return HW_CHILD_OK;
         }
-        if (self->out_eof)
-            return HW_CHILD_DIED;
-        if (s_stopped (stop))
-            return HW_CHILD_STOPPED;
-        if (hearth_clock_ms () >= deadline_at)
-            return HW_CHILD_TIMEOUT;
+        hw_child_result_t verdict = s_keep_waiting (self, stop, deadline_at);
+        if (verdict != HW_CHILD_OK)
+            return verdict;
         if (s_round (self, &out, limit, deadline_at))
             return HW_CHILD_DIED;
     }

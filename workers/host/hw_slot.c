@@ -81,12 +81,14 @@ s_nap (int ms)
     nanosleep (&ts, NULL);
 }
 
+/*  Sets whether the child must be replaced, and wakes whoever waits on it
+    (the supervisor for a death, a request for a new child).                */
 static void
-s_mark_dead (hw_slot_t *self)
+s_set_dead (hw_slot_t *self, bool dead)
 {
     pthread_mutex_lock (&self->lock);
-    self->dead = true;
-    pthread_cond_signal (&self->cond);
+    self->dead = dead;
+    pthread_cond_broadcast (&self->cond);
     pthread_mutex_unlock (&self->lock);
 }
 
@@ -301,7 +303,7 @@ s_handle_warm (hw_slot_t *self, const hearth_request_t *request,
         status = s_warm_failure (self, child, rc, budget_ms, error,
                                  S_ERROR_MAX);
     pthread_mutex_unlock (&self->child_lock);
-    s_mark_dead (self);
+    s_set_dead (self, true);
     /*  Stopping from the handler makes the worker send DISCONNECT before
         this reply: the reply frees our only credit, and the broker must
         not spend it on the failed child. The broker keeps a request that
@@ -487,10 +489,7 @@ s_child_install (hw_slot_t *self, hw_child_t *child)
     self->child = child;
     self->served = false;
     pthread_mutex_unlock (&self->child_lock);
-    pthread_mutex_lock (&self->lock);
-    self->dead = false;
-    pthread_cond_broadcast (&self->cond);
-    pthread_mutex_unlock (&self->lock);
+    s_set_dead (self, false);
 }
 
 /*  Starts and installs a ready child. Returns 0, or -1 if it failed.      */
@@ -534,7 +533,7 @@ s_watch_idle (hw_slot_t *self)
     }
     pthread_mutex_unlock (&self->child_lock);
     if (gone)
-        s_mark_dead (self);
+        s_set_dead (self, true);
 }
 
 /*  Ends the worker's run, which the caller has asked to stop (only once:
