@@ -43,24 +43,26 @@ s_pack_str (msgpack_packer *pk, const char *text)
     msgpack_pack_str_body (pk, text, len);
 }
 
+/*  One "key": count entry of a service's map.                              */
+static void
+s_pack_count (msgpack_packer *pk, const char *key, uint64_t count)
+{
+    s_pack_str (pk, key);
+    msgpack_pack_uint64 (pk, count);
+}
+
 static void
 s_pack_service (msgpack_packer *pk, msgpack_sbuffer *buffer, hb_service_t *service)
 {
     msgpack_pack_map (pk, 8);
     s_pack_str (pk, "name");
     s_pack_str (pk, service->name);
-    s_pack_str (pk, "workers");
-    msgpack_pack_uint64 (pk, service->workers);
-    s_pack_str (pk, "mdp_workers");
-    msgpack_pack_uint64 (pk, service->mdp_workers);
-    s_pack_str (pk, "draining");
-    msgpack_pack_uint64 (pk, service->draining);
-    s_pack_str (pk, "credit");
-    msgpack_pack_uint64 (pk, service->credit);
-    s_pack_str (pk, "in_flight");
-    msgpack_pack_uint64 (pk, service->in_flight);
-    s_pack_str (pk, "queued");
-    msgpack_pack_uint64 (pk, hb_service_queued (service));
+    s_pack_count (pk, "workers", service->workers);
+    s_pack_count (pk, "mdp_workers", service->mdp_workers);
+    s_pack_count (pk, "draining", service->draining);
+    s_pack_count (pk, "credit", service->credit);
+    s_pack_count (pk, "in_flight", service->in_flight);
+    s_pack_count (pk, "queued", hb_service_queued (service));
     s_pack_str (pk, "descriptor");
     if (service->descriptor && service->descriptor_size)
         /*  Validated when the worker registered, so it can go in raw.      */
