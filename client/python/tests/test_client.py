@@ -112,55 +112,54 @@ def test_502_worker_lost_when_the_worker_process_dies(broker, client):
         worker.kill()
 
 
-def test_local_deadline_fires_when_nothing_answers():
+@pytest.fixture
+def scripted_broker():
+    """A bare ROUTER standing in for the broker: (socket, endpoint). It
+    answers nothing unless the test makes it."""
     ctx = zmq.Context()
     router = ctx.socket(zmq.ROUTER)
     router.linger = 0
     router.bind("tcp://127.0.0.1:*")
-    endpoint = router.getsockopt_string(zmq.LAST_ENDPOINT)
     try:
-        with hearth.Client(endpoint) as client:
-            start = time.monotonic()
-            with pytest.raises(hearth.Timeout) as info:
-                client.call("swallowed", {"a": 1}, timeout=0.2)
-            elapsed = time.monotonic() - start
-            assert info.value.status == 504 and info.value.meta == {}
-            assert 0.2 <= elapsed < 0.2 + hearth.client.LOCAL_GRACE + 2
-            #   the request did reach the broker side, with its deadline
-            identity, *frames = router.recv_multipart(zmq.NOBLOCK)
-            assert frames[4] == b"swallowed"
-            assert msgpack.unpackb(frames[5])["deadline"] == 200
-            future = client.submit("swallowed", {}, timeout=0.2)
-            with pytest.raises(hearth.Timeout):
-                future.result(timeout=10)
+        yield router, router.getsockopt_string(zmq.LAST_ENDPOINT)
     finally:
         router.close()
         ctx.term()
 
 
-def test_route_expression_travels_as_the_service_frame():
-    ctx = zmq.Context()
-    router = ctx.socket(zmq.ROUTER)
-    router.linger = 0
-    router.bind("tcp://127.0.0.1:*")
-    endpoint = router.getsockopt_string(zmq.LAST_ENDPOINT)
-    try:
-        with hearth.Client(endpoint) as client:
-            future_thread = []
-            t = threading.Thread(target=lambda: future_thread.append(
-                client.pipeline(["a", ["b", "c"], "d"], {"x": 1}, timeout=5, trace=True)))
-            t.start()
-            assert router.poll(5000)
-            identity, *frames = router.recv_multipart()
-            assert frames[4] == b"a,[b,c],d"
-            trace = [{"stage": 0, "service": "a"}]
-            router.send_multipart([identity, b"", b"HEARTHC1", b"\x02", frames[3], b"200",
-                                   msgpack.packb({"trace": trace}), b'{"x":2}'])
-            t.join(10)
-            assert future_thread == [({"x": 2}, trace)]
-    finally:
-        router.close()
-        ctx.term()
+def test_local_deadline_fires_when_nothing_answers(scripted_broker):
+    router, endpoint = scripted_broker
+    with hearth.Client(endpoint) as client:
+        start = time.monotonic()
+        with pytest.raises(hearth.Timeout) as info:
+            client.call("swallowed", {"a": 1}, timeout=0.2)
+        elapsed = time.monotonic() - start
+        assert info.value.status == 504 and info.value.meta == {}
+        assert 0.2 <= elapsed < 0.2 + hearth.client.LOCAL_GRACE + 2
+        #   the request did reach the broker side, with its deadline
+        identity, *frames = router.recv_multipart(zmq.NOBLOCK)
+        assert frames[4] == b"swallowed"
+        assert msgpack.unpackb(frames[5])["deadline"] == 200
+        future = client.submit("swallowed", {}, timeout=0.2)
+        with pytest.raises(hearth.Timeout):
+            future.result(timeout=10)
+
+
+def test_route_expression_travels_as_the_service_frame(scripted_broker):
+    router, endpoint = scripted_broker
+    with hearth.Client(endpoint) as client:
+        future_thread = []
+        t = threading.Thread(target=lambda: future_thread.append(
+            client.pipeline(["a", ["b", "c"], "d"], {"x": 1}, timeout=5, trace=True)))
+        t.start()
+        assert router.poll(5000)
+        identity, *frames = router.recv_multipart()
+        assert frames[4] == b"a,[b,c],d"
+        trace = [{"stage": 0, "service": "a"}]
+        router.send_multipart([identity, b"", b"HEARTHC1", b"\x02", frames[3], b"200",
+                               msgpack.packb({"trace": trace}), b'{"x":2}'])
+        t.join(10)
+        assert future_thread == [({"x": 2}, trace)]
 
 
 def test_broker_unreachable_without_a_connection():
