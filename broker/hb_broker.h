@@ -1,6 +1,18 @@
-/*  hb_broker - the broker's state and the mechanisms its protocol handlers
-    share: submitting, dispatching and answering jobs, removing workers.
+/*  hb_broker - the broker's state, and the functions its modules share.
     Internal to broker/; the embedding API is hearth_broker.h.
+
+    The modules, one job each:
+      hearth_broker.c  the object, its socket and its loop
+      hb_native.c      HMP/1 clients and workers: one handler per command
+      hb_mdp.c         MDP/0.1 clients and workers: likewise
+      hb_discovery.c   services the broker answers itself (mmi., hearth.)
+      hb_dispatch.c    accepting, queueing and dispatching jobs
+      hb_reply.c       every answer to a job, by its sink
+      hb_timer.c       deadlines, the tick, how long to sleep
+      hb_worker.c      workers: states, credit, liveness, command table
+      hb_service.c     services: queues, ready lists, linger
+      hb_pipeline.c    pipelines run in the broker
+      hb_job.c         the job table and its deadline heap
 */
 #ifndef HB_BROKER_H_INCLUDED
 #define HB_BROKER_H_INCLUDED
@@ -17,7 +29,7 @@
 #include "hb_job.h"
 #include "hb_service.h"
 #include "hb_worker.h"
-#include "hb_route.h"
+#include "hb_pipeline.h"
 
 /*  Services with no worker are kept up to this many, so that made-up MDP
     service names cannot grow memory without bound.                         */
@@ -53,100 +65,84 @@ struct _hearth_broker_t {
 #define HB_IDENTITY 0
 #define HB_FRAME(n) ((n) + 1)
 
-/* -------------------------------------------------------- hb_broker.c */
+/* ---------------------------------------------------- hearth_broker.c */
 
 /*  Drops a message: counts it and logs why with a sanitised sample of the
     frame that was wrong (rate limited).                                     */
 void hb_drop (hearth_broker_t *self, hearth_frames_t *msg, int frame,
               const char *why);
 /*  Sends parts to the peer whose identity is first; logs failures other
-    than EHOSTUNREACH, which callers handle. 0 or -1 (errno).               */
+    than EHOSTUNREACH and EAGAIN, which callers handle. 0 or -1 (errno).    */
 int hb_send (hearth_broker_t *self, hearth_part_t *parts, int count);
 
-/* ------------------------------------------------------- hb_routing.c */
+/* ------------------------------------------------------- hb_dispatch.c */
 
-typedef enum {
-    HB_FIND,                    /* only an existing service                 */
-    HB_FIND_OR_QUEUE,           /* create one for a client (MDP), bounded   */
-    HB_FIND_OR_CREATE           /* create one for a registering worker      */
-} hb_lookup_t;
-
-/*  Finds a service by name, creating it as mode allows. NULL if absent,
-    over the bound of worker-less services, or out of memory.               */
-hb_service_t *hb_service_lookup (hearth_broker_t *self, const char *name,
-                                 hb_lookup_t mode);
-/*  Queues a job for its service and dispatches. On refusal (queue full)
-    answers the job itself (503 or drop for MDP) and releases it.            */
-void hb_submit (hearth_broker_t *self, hb_job_t *job);
+/*  Accepts a job: counts it as open (it will be answered exactly once)
+    and against the broker-wide memory budget, max_pending_bytes. Past the
+    budget, answers 503, releases the job and returns false.                */
+bool hb_dispatch_accept (hearth_broker_t *self, hb_job_t *job);
+/*  Accepts a job for its service, queues it and dispatches. On refusal
+    (budget, queue full) answers the job itself (503) and releases it.      */
+void hb_dispatch_submit (hearth_broker_t *self, hb_job_t *job);
 /*  Sends queued jobs of service to its ready workers while both last.      */
-void hb_dispatch (hearth_broker_t *self, hb_service_t *service);
-/*  Answers a job with a broker-made error (native: REPLY with status and
-    error text; MDP: logged and dropped, MDP has no error reply), detaches
-    it from queue and worker and releases it.                                */
-void hb_fail (hearth_broker_t *self, hb_job_t *job, int status,
-              const char *format, ...) __attribute__ ((format (printf, 4, 5)));
-/*  Answers job's client (native or MDP; an MDP client only on 200) with a
-    broker-made reply: status, error text or NULL, extra metadata added by
-    extend (may be NULL), and body (moved; NULL for an empty body).         */
-void hb_answer (hearth_broker_t *self, hb_job_t *job, int status,
-                const char *error,
-                void (*extend) (hearth_meta_writer_t *writer, void *arg),
-                void *arg, zmq_msg_t *body);
-/*  Answers the client of job with a worker's reply: status, the worker's
-    metadata frame (may be NULL) and body frames [first, last) of msg, or
-    no body if msg is NULL. Does not release the job.                        */
-void hb_relay_reply (hearth_broker_t *self, hb_job_t *job, int status,
+void hb_dispatch_service (hearth_broker_t *self, hb_service_t *service);
+
+/* ---------------------------------------------------------- hb_reply.c */
+
+/*  What a job is answered with: a status and, for the body, either one
+    frame (moved) or frames [first, count) of a worker's message.           */
+typedef struct {
+    int status;
+    const char *error;          /* broker-made error text, or NULL          */
+    zmq_msg_t *worker_meta;     /* the worker's metadata map, or NULL       */
+    zmq_msg_t *body;            /* one body frame (moved), or NULL          */
+    hearth_frames_t *frames;    /* or the worker's message, or NULL         */
+    int first;                  /* its first body frame                      */
+    /*  Adds metadata of the job's own (pipelines: the trace), or NULL.     */
+    void (*extend) (hearth_meta_writer_t *writer, void *arg);
+    void *arg;
+} hb_outcome_t;
+
+/*  Answers job, once, by its sink: a native client gets a REPLY with the
+    status and metadata; an MDP client the body on 200 (else nothing: MDP
+    has no error reply; logged); a pipeline takes the stage's outcome.
+    A job already answered gets nothing. Does not release the job.          */
+void hb_reply_deliver (hearth_broker_t *self, hb_job_t *job,
+                       hb_outcome_t *outcome);
+/*  Answers with a worker's reply: status, its metadata frame (or NULL)
+    and body frames [first, ...) of msg. Does not release the job.          */
+void hb_reply_relay (hearth_broker_t *self, hb_job_t *job, int status,
                      zmq_msg_t *meta, hearth_frames_t *msg, int first);
+/*  Answers with a broker-made reply: status, error text or NULL, metadata
+    added by extend (may be NULL), and body (moved; NULL for none).          */
+void hb_reply_answer (hearth_broker_t *self, hb_job_t *job, int status,
+                      const char *error,
+                      void (*extend) (hearth_meta_writer_t *writer, void *arg),
+                      void *arg, zmq_msg_t *body);
+/*  Answers with a broker-made error; the job lives on (held by a worker). */
+void hb_reply_error (hearth_broker_t *self, hb_job_t *job, int status,
+                     const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+/*  Answers with a broker-made error, takes the job off its queue and its
+    worker (credit back) and releases it.                                    */
+void hb_reply_fail (hearth_broker_t *self, hb_job_t *job, int status,
+                    const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
 /*  A native reply made without a job (errors before a job exists, broker
     services): status, error text (or NULL), body.                          */
 void hb_reply_direct (hearth_broker_t *self, hearth_frames_t *request,
                       int status, const char *error, const void *body,
                       size_t size);
-/*  Registers a new worker for service: table, counts, ready list.           */
-int hb_worker_attach (hearth_broker_t *self, hb_worker_t *worker,
-                      hb_service_t *service);
-/*  The worker returned a job: credit back, job off its list.               */
-void hb_worker_job_done (hearth_broker_t *self, hb_worker_t *worker,
-                         hb_job_t *job);
-/*  After a worker's REPLY: removes a draining worker that holds nothing
-    more, else dispatches its service's queue.                              */
-void hb_worker_replied (hearth_broker_t *self, hb_worker_t *worker);
-/*  Removes a worker: its jobs are resent (idempotent, first attempt) or
-    answered 502; sends DISCONNECT if asked; destroys it.                    */
-void hb_worker_remove (hearth_broker_t *self, hb_worker_t *worker,
-                       const char *reason, bool disconnect);
-/*  Sends a worker DISCONNECT in its protocol.                              */
-void hb_worker_send_disconnect (hearth_broker_t *self,
-                                const hb_identity_t *identity, hb_proto_t proto);
-/*  Handlers of the two worker commands whose frames differ by protocol.   */
-typedef void (hb_ready_fn) (hearth_broker_t *self, hearth_frames_t *msg);
-typedef void (hb_reply_fn) (hearth_broker_t *self, hb_worker_t *worker,
-                            hearth_frames_t *msg);
 
-/*  Handles a worker message of either protocol (their command bytes are
-    the same): HEARTBEAT and DISCONNECT here, READY and REPLY by the given
-    handlers; an unexpected command gets DISCONNECT (RFC 7).                 */
-void hb_worker_message (hearth_broker_t *self, hearth_frames_t *msg,
-                        hb_proto_t proto, hb_ready_fn *ready, hb_reply_fn *reply);
-/*  Copies a service name frame into name: 1 to 255 bytes with no NUL or
-    control characters, so it is a safe C string and safe to log. 0 or -1. */
-int hb_service_name (hearth_frames_t *msg, int frame,
-                     char name[HEARTH_SERVICE_MAX + 1]);
-/*  The route for a requested name: a pipeline's, or the name itself if it
-    is a route expression; NULL for a plain service.                         */
-const char *hb_route_for (hearth_broker_t *self, const char *name);
-/*  Starts a route for a job made from a client's request for name (a
-    pipeline, or the route itself). Answers it with 400 if the route does
-    not parse, or 404 naming a stage's unknown service.                       */
-void hb_submit_route (hearth_broker_t *self, hb_job_t *job, const char *name,
-                      const char *route);
-/*  The worker registered with this identity, or NULL.                      */
-hb_worker_t *hb_worker_lookup (hearth_broker_t *self, hearth_frames_t *msg);
-/*  Deadlines, heartbeats, linger: called from the loop.                     */
-void hb_expire_deadlines (hearth_broker_t *self);
-void hb_tick (hearth_broker_t *self);
-/*  Shutdown: answers every job left with 503 and disconnects all workers.  */
-void hb_shutdown (hearth_broker_t *self);
+/* ---------------------------------------------------------- hb_timer.c */
+
+/*  Answers every job whose deadline has passed (504).                     */
+void hb_timer_expire (hearth_broker_t *self);
+/*  Heartbeats, liveness and linger; sets the next tick.                    */
+void hb_timer_tick (hearth_broker_t *self);
+/*  Milliseconds from now until the next timer (a deadline, the tick, the
+    end of the drain), at most 100.                                          */
+int hb_timer_wait_ms (hearth_broker_t *self, int64_t now);
 
 /* -------------------------------------------------------- hb_native.c */
 void hb_native_client (hearth_broker_t *self, hearth_frames_t *msg);

@@ -181,7 +181,7 @@ hb_jobs_create (hb_jobs_t *self, int64_t deadline_at)
         return NULL;
     uint32_t index = self->free_head;
     s_slot_t *slot = &self->slots[index];
-    job->client_proto = HB_PROTO_NATIVE;
+    job->sink = HB_SINK_NATIVE;
     job->client_len = 0;
     job->service = NULL;
     job->received_at = job->dispatched_at = 0;
@@ -192,8 +192,8 @@ hb_jobs_create (hb_jobs_t *self, int64_t deadline_at)
     job->request_id_len = 0;
     job->queue_handle = job->worker_handle = NULL;
     job->worker = NULL;
-    job->route = NULL;
-    job->route_index = 0;
+    job->pipeline = NULL;
+    job->pipeline_slot = 0;
     job->answered = false;
     job->more = NULL;
     job->more_count = 0;

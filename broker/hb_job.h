@@ -15,17 +15,25 @@
 typedef struct _hb_service_t hb_service_t;
 typedef struct _hb_worker_t hb_worker_t;
 
-/*  Who is waiting for a job's answer: a native or MDP client, or a route
-    running in the broker (the job is then one stage of that route).        */
-typedef enum { HB_PROTO_NATIVE = 0, HB_PROTO_MDP = 1, HB_PROTO_ROUTE = 2 } hb_proto_t;
+/*  The protocol a peer (client or worker) speaks.                           */
+typedef enum { HB_PROTO_NATIVE = 0, HB_PROTO_MDP = 1 } hb_proto_t;
 
-typedef struct _hb_route_t hb_route_t;
+/*  Where a job's answer goes: to the native (HMP/1) or MDP/0.1 client that
+    sent it, or to the pipeline the job is one stage of (hb_pipeline.h).
+    hb_reply.c is the one place that decides by it.                          */
+typedef enum {
+    HB_SINK_NATIVE = 0,
+    HB_SINK_MDP,
+    HB_SINK_PIPELINE
+} hb_sink_t;
+
+typedef struct _hb_pipeline_t hb_pipeline_t;
 
 #define HB_IDENTITY_MAX 255
 
 typedef struct _hb_job_t {
     uint64_t id;
-    hb_proto_t client_proto;
+    hb_sink_t sink;                     /* who gets the answer              */
     uint8_t client[HB_IDENTITY_MAX];    /* ROUTER identity of the client    */
     uint8_t client_len;
     uint8_t request_id[255];            /* native request id, echoed        */
@@ -42,8 +50,10 @@ typedef struct _hb_job_t {
     bool answered;                      /* client already has its reply     */
     int attempt;                        /* 1, or 2 once resent              */
     hb_worker_t *worker;                /* holding it, or NULL              */
-    hb_route_t *route;                  /* its route: as parent or stage    */
-    int route_index;                    /* place in its stage's group       */
+    hb_pipeline_t *pipeline;            /* the pipeline it runs (a client's
+                                           job) or is a stage of (sink
+                                           PIPELINE), or NULL               */
+    int pipeline_slot;                  /* place in its stage's group       */
     void *queue_handle;                 /* in service queue, or NULL        */
     void *worker_handle;                /* in worker's job list, or NULL    */
     size_t heap_index;                  /* in the deadline heap, or SIZE_MAX*/
@@ -82,6 +92,15 @@ void hb_jobs_forget_deadline (hb_jobs_t *self, hb_job_t *job);
 /*  Calls fn for every live job (for shutdown). fn may not release jobs.     */
 void hb_jobs_each (hb_jobs_t *self, void (*fn) (hb_job_t *job, void *arg),
                    void *arg);
+
+/*  True if a job waits for a worker of a service that has none: MDP/0.1
+    clients do (RFC 7) and so do pipeline stages (the pipeline's deadline
+    decides); a native client learns after linger_ms (PROTOCOL.md 5).       */
+static inline bool
+hb_job_waits_for_workers (const hb_job_t *job)
+{
+    return job->sink != HB_SINK_NATIVE;
+}
 
 /*  Job ids on the wire are 8 bytes big-endian.                              */
 void hb_job_id_encode (uint64_t id, uint8_t out[8]);

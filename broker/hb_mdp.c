@@ -45,7 +45,7 @@ hb_mdp_client (hearth_broker_t *self, hearth_frames_t *msg)
         return;
     }
     /*  RFC 7: a request for a service with no worker yet waits for one.    */
-    const char *route = hb_route_for (self, name);
+    const char *route = hb_pipeline_for (self, name);
     hb_service_t *service = route ? NULL
                           : hb_service_lookup (self, name, HB_FIND_OR_QUEUE);
     if (!route && !service) {
@@ -58,7 +58,7 @@ hb_mdp_client (hearth_broker_t *self, hearth_frames_t *msg)
         hb_drop (self, msg, HB_FRAME (2), "broker out of memory");
         return;
     }
-    job->client_proto = HB_PROTO_MDP;
+    job->sink = HB_SINK_MDP;
     job->client_len = (uint8_t) hearth_frames_size (msg, HB_IDENTITY);
     memcpy (job->client, hearth_frames_data (msg, HB_IDENTITY), job->client_len);
     job->service = service;
@@ -70,14 +70,16 @@ hb_mdp_client (hearth_broker_t *self, hearth_frames_t *msg)
         return;
     }
     if (route)
-        hb_submit_route (self, job, name, route);
+        hb_pipeline_submit (self, job, name, route);
     else
-        hb_submit (self, job);
+        hb_dispatch_submit (self, job);
 }
 
 static void
-s_worker_ready (hearth_broker_t *self, hearth_frames_t *msg)
+s_worker_ready (hearth_broker_t *self, hb_worker_t *unregistered,
+                hearth_frames_t *msg)
 {
+    (void) unregistered;
     char name[HEARTH_SERVICE_MAX + 1];
     hb_identity_t identity;
     if (msg->count != HB_FRAME (3) + 1 || hb_service_name (msg, HB_FRAME (3), name)
@@ -100,7 +102,7 @@ s_worker_ready (hearth_broker_t *self, hearth_frames_t *msg)
         hb_worker_send_disconnect (self, &identity, HB_PROTO_MDP);
         return;
     }
-    hb_dispatch (self, service);
+    hb_dispatch_service (self, service);
 }
 
 static void
@@ -121,15 +123,31 @@ s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg
         hb_worker_remove (self, worker, "REPLY for a client it does not hold", true);
         return;
     }
-    if (!job->answered)
-        hb_relay_reply (self, job, HEARTH_STATUS_OK, NULL, msg, HB_FRAME (5));
-    hb_worker_job_done (self, worker, job);
+    hb_reply_relay (self, job, HEARTH_STATUS_OK, NULL, msg, HB_FRAME (5));
+    hb_worker_release (worker, job);
     hb_jobs_release (self->jobs, &job);
     hb_worker_replied (self, worker);
 }
 
+/*  RFC 7: a DISCONNECT from a worker needs no answer.                     */
+static void
+s_worker_disconnect (hearth_broker_t *self, hb_worker_t *worker,
+                     hearth_frames_t *msg)
+{
+    (void) msg;
+    hb_worker_remove (self, worker, "disconnected", false);
+}
+
+static const hb_worker_command_t s_worker_commands[] = {
+    { HEARTH_MDPW_READY,      "READY",      true,  s_worker_ready },
+    { HEARTH_MDPW_REPLY,      "REPLY",      false, s_worker_reply },
+    { HEARTH_MDPW_HEARTBEAT,  "HEARTBEAT",  false, hb_worker_on_heartbeat },
+    { HEARTH_MDPW_DISCONNECT, "DISCONNECT", false, s_worker_disconnect },
+    { 0, NULL, false, NULL }
+};
+
 void
 hb_mdp_worker (hearth_broker_t *self, hearth_frames_t *msg)
 {
-    hb_worker_message (self, msg, HB_PROTO_MDP, s_worker_ready, s_worker_reply);
+    hb_worker_message (self, msg, HB_PROTO_MDP, s_worker_commands);
 }

@@ -90,7 +90,7 @@ s_client_request (hearth_broker_t *self, hearth_frames_t *msg)
         hb_discovery (self, msg, HB_PROTO_NATIVE, req.service, HB_FRAME (6));
         return;
     }
-    const char *route = hb_route_for (self, req.service);
+    const char *route = hb_pipeline_for (self, req.service);
     hb_service_t *service = route ? NULL
                           : hb_service_lookup (self, req.service, HB_FIND);
     if (!route && !service) {
@@ -109,7 +109,7 @@ s_client_request (hearth_broker_t *self, hearth_frames_t *msg)
                          "broker out of memory", "", 0);
         return;
     }
-    job->client_proto = HB_PROTO_NATIVE;
+    job->sink = HB_SINK_NATIVE;
     job->client_len = (uint8_t) hearth_frames_size (msg, HB_IDENTITY);
     memcpy (job->client, hearth_frames_data (msg, HB_IDENTITY), job->client_len);
     job->request_id_len = (uint8_t) hearth_frames_size (msg, HB_FRAME (3));
@@ -121,17 +121,16 @@ s_client_request (hearth_broker_t *self, hearth_frames_t *msg)
     zmq_msg_move (&job->meta, &msg->frame[HB_FRAME (5)]);
     zmq_msg_move (&job->body, &msg->frame[HB_FRAME (6)]);
     if (route)
-        hb_submit_route (self, job, req.service, route);
+        hb_pipeline_submit (self, job, req.service, route);
     else
-        hb_submit (self, job);
+        hb_dispatch_submit (self, job);
 }
 
-void
-hb_native_client (hearth_broker_t *self, hearth_frames_t *msg)
+/*  REQUEST: checked in two steps, since until its request id is known to
+    be usable there is nothing to answer, only to drop.                      */
+static void
+s_client_request_checked (hearth_broker_t *self, hearth_frames_t *msg)
 {
-    if (hearth_frames_command (msg, HB_FRAME (2)) != HEARTH_CLIENT_REQUEST)
-        hb_drop (self, msg, HB_FRAME (2), "not a native client command");
-    else
     if (msg->count <= HB_FRAME (3)
     ||  hearth_frames_size (msg, HB_FRAME (3)) == 0
     ||  hearth_frames_size (msg, HB_FRAME (3)) > HEARTH_REQUEST_ID_MAX)
@@ -142,6 +141,29 @@ hb_native_client (hearth_broker_t *self, hearth_frames_t *msg)
         hb_drop (self, msg, HB_IDENTITY, "identity too long");
     else
         s_client_request (self, msg);
+}
+
+typedef struct {
+    int command;
+    void (*handler) (hearth_broker_t *self, hearth_frames_t *msg);
+} s_client_command_t;
+
+static const s_client_command_t s_client_commands[] = {
+    { HEARTH_CLIENT_REQUEST, s_client_request_checked },
+    { 0, NULL }
+};
+
+void
+hb_native_client (hearth_broker_t *self, hearth_frames_t *msg)
+{
+    int command = hearth_frames_command (msg, HB_FRAME (2));
+    const s_client_command_t *entry = s_client_commands;
+    while (entry->handler && entry->command != command)
+        entry++;
+    if (entry->handler)
+        entry->handler (self, msg);
+    else
+        hb_drop (self, msg, HB_FRAME (2), "not a native client command");
 }
 
 /* ---------------------------------------------------------------- worker */
@@ -249,8 +271,10 @@ s_parse_descriptor (const void *data, size_t size, const char *service,
 }
 
 static void
-s_worker_ready (hearth_broker_t *self, hearth_frames_t *msg)
+s_worker_ready (hearth_broker_t *self, hb_worker_t *unregistered,
+                hearth_frames_t *msg)
 {
+    (void) unregistered;
     char service_name[HEARTH_SERVICE_MAX + 1];
     s_descriptor_t desc;
     const char *error = NULL;
@@ -298,7 +322,7 @@ s_worker_ready (hearth_broker_t *self, hearth_frames_t *msg)
                                hearth_frames_size (msg, HB_FRAME (4)),
                                worker->version, desc.idempotent);
     s_send_registered (self, msg, HEARTH_STATUS_OK, NULL, worker);
-    hb_dispatch (self, service);
+    hb_dispatch_service (self, service);
 }
 
 /*  A REPLY frame set that cannot be trusted still returns its credit and
@@ -326,20 +350,27 @@ s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg
         status = -1;
     if (status < 0) {
         hb_drop (self, msg, HB_FRAME (4), "malformed REPLY");
-        hb_fail (self, job, HEARTH_STATUS_WORKER_ERROR,
-                 "worker %s sent a malformed reply", worker->id_text);
+        hb_reply_fail (self, job, HEARTH_STATUS_WORKER_ERROR,
+                       "worker %s sent a malformed reply", worker->id_text);
     }
     else {
-        if (!job->answered)
-            hb_relay_reply (self, job, status, meta, msg, HB_FRAME (6));
-        hb_worker_job_done (self, worker, job);
+        hb_reply_relay (self, job, status, meta, msg, HB_FRAME (6));
+        hb_worker_release (worker, job);
         hb_jobs_release (self->jobs, &job);
     }
     hb_worker_replied (self, worker);
 }
 
+static const hb_worker_command_t s_worker_commands[] = {
+    { HEARTH_WORKER_READY,      "READY",      true,  s_worker_ready },
+    { HEARTH_WORKER_REPLY,      "REPLY",      false, s_worker_reply },
+    { HEARTH_WORKER_HEARTBEAT,  "HEARTBEAT",  false, hb_worker_on_heartbeat },
+    { HEARTH_WORKER_DISCONNECT, "DISCONNECT", false, hb_worker_on_disconnect_native },
+    { 0, NULL, false, NULL }
+};
+
 void
 hb_native_worker (hearth_broker_t *self, hearth_frames_t *msg)
 {
-    hb_worker_message (self, msg, HB_PROTO_NATIVE, s_worker_ready, s_worker_reply);
+    hb_worker_message (self, msg, HB_PROTO_NATIVE, s_worker_commands);
 }

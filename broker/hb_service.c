@@ -1,5 +1,7 @@
-/*  hb_service - per-service queue and ready-worker list. See hb_service.h. */
-#include "hb_service.h"
+/*  hb_service - per-service queue and ready-worker list, and the broker's
+    table of services. See hb_service.h.
+*/
+#include "hb_broker.h"
 
 hb_service_t *
 hb_service_new (const char *name)
@@ -87,4 +89,72 @@ hb_service_set_descriptor (hb_service_t *self, const void *data, size_t size,
     self->version = version_copy;
     self->idempotent = idempotent;
     return 0;
+}
+
+/* ------------------------------------------------------ the broker's side */
+
+hb_service_t *
+hb_service_lookup (hearth_broker_t *self, const char *name, hb_lookup_t mode)
+{
+    hb_service_t *service = zhashx_lookup (self->services, name);
+    if (service || mode == HB_FIND)
+        return service;
+    if (mode == HB_FIND_OR_QUEUE && self->idle_services >= HB_IDLE_SERVICES_MAX)
+        return NULL;
+    service = hb_service_new (name);
+    if (!service)
+        return NULL;
+    if (zhashx_insert (self->services, name, service)) {
+        hb_service_destroy (&service);
+        return NULL;
+    }
+    service->empty_since = self->now;
+    self->idle_services++;
+    return service;
+}
+
+int
+hb_service_name (hearth_frames_t *msg, int frame,
+                 char name[HEARTH_SERVICE_MAX + 1])
+{
+    size_t size = hearth_frames_size (msg, frame);
+    const uint8_t *data = hearth_frames_data (msg, frame);
+    if (size == 0 || size > HEARTH_SERVICE_MAX)
+        return -1;
+    for (size_t i = 0; i < size; i++)
+        if (data[i] < 0x20 || data[i] == 0x7f)
+            return -1;
+    memcpy (name, data, size);
+    name[size] = 0;
+    return 0;
+}
+
+void
+hb_service_linger_all (hearth_broker_t *self)
+{
+    zlistx_t *forget = zlistx_new ();
+    if (!forget)
+        return;
+    hb_service_t *service = zhashx_first (self->services);
+    for (; service; service = zhashx_next (self->services)) {
+        if (service->workers || self->now - service->empty_since < self->config.linger_ms)
+            continue;
+        hb_job_t *job = zlistx_first (service->queue);
+        while (job) {
+            hb_job_t *next = zlistx_next (service->queue);
+            if (!hb_job_waits_for_workers (job))
+                hb_reply_fail (self, job, HEARTH_STATUS_UNAVAILABLE,
+                               "no workers for service '%s' for %d ms",
+                               service->name, self->config.linger_ms);
+            job = next;
+        }
+        if (hb_service_queued (service) == 0)
+            zlistx_add_end (forget, service);
+    }
+    while ((service = zlistx_first (forget))) {
+        zlistx_delete (forget, zlistx_cursor (forget));
+        self->idle_services--;
+        zhashx_delete (self->services, service->name);
+    }
+    zlistx_destroy (&forget);
 }

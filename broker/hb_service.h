@@ -5,7 +5,11 @@
 #define HB_SERVICE_H_INCLUDED
 
 #include <czmq.h>
+#include "hearth/hearth_proto.h"
+#include "hearth_wire.h"
 #include "hb_job.h"
+
+typedef struct _hearth_broker_t hearth_broker_t;
 
 struct _hb_service_t {
     char *name;
@@ -40,5 +44,28 @@ size_t hb_service_queued (hb_service_t *self);
 int hb_service_set_descriptor (hb_service_t *self, const void *data,
                                size_t size, const char *version,
                                bool idempotent);
+
+/* ----------------------------------- the broker's services (need self) */
+
+typedef enum {
+    HB_FIND,                    /* only an existing service                 */
+    HB_FIND_OR_QUEUE,           /* create one for a client (MDP), bounded   */
+    HB_FIND_OR_CREATE           /* create one for a registering worker      */
+} hb_lookup_t;
+
+/*  Finds a service by name, creating it as mode allows. NULL if absent,
+    over the bound of worker-less services, or out of memory.               */
+hb_service_t *hb_service_lookup (hearth_broker_t *self, const char *name,
+                                 hb_lookup_t mode);
+
+/*  Copies a service name frame into name: 1 to 255 bytes with no NUL or
+    control characters, so it is a safe C string and safe to log. 0 or -1. */
+int hb_service_name (hearth_frames_t *msg, int frame,
+                     char name[HEARTH_SERVICE_MAX + 1]);
+
+/*  Worker-less services: after linger_ms their native callers get 503
+    (the others wait for their deadline, hb_job_waits_for_workers), and an
+    empty one is forgotten. Called on each tick.                            */
+void hb_service_linger_all (hearth_broker_t *self);
 
 #endif

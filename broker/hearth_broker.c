@@ -2,9 +2,10 @@
 
     The loop is deliberately small: wait for a message or the next timer,
     hand each message to the handler of its protocol (hb_native.c,
-    hb_mdp.c), then run what is due (hb_routing.c). Every handler works on
-    one message and never blocks: sends are non-blocking and a peer that
-    cannot take a message is treated as gone, not waited for.
+    hb_mdp.c), then run what is due (hb_timer.c). Every handler works on
+    one message and never blocks: sends are non-blocking, and a peer that
+    cannot take a message is treated as gone (EHOSTUNREACH) or rested
+    (EAGAIN, hb_worker.h), never waited for.
 */
 #include "hb_broker.h"
 
@@ -15,8 +16,6 @@
 /*  Messages handled per wake-up before timers get a turn, so a flood of
     requests cannot starve deadlines and heartbeats.                         */
 #define S_BATCH 256
-/*  Longest sleep, so a stop from another thread is seen quickly.           */
-#define S_MAX_WAIT_MS 100
 
 void
 hearth_broker_config_defaults (hearth_broker_config_t *config)
@@ -227,9 +226,9 @@ hb_send (hearth_broker_t *self, hearth_part_t *parts, int count)
     return rc;
 }
 
-/*  Hands one message to the handler of its protocol.                       */
+/*  Hands one message to the handler of its protocol, by its header frame. */
 static void
-s_route (hearth_broker_t *self, hearth_frames_t *msg)
+s_demux (hearth_broker_t *self, hearth_frames_t *msg)
 {
     if (msg->count < 3)
         hb_drop (self, msg, msg->count - 1, "too few frames");
@@ -252,21 +251,6 @@ s_route (hearth_broker_t *self, hearth_frames_t *msg)
         hb_drop (self, msg, HB_FRAME (1), "unknown protocol header");
 }
 
-/*  Milliseconds until the next timer: a deadline, the tick, or the end of
-    the drain.                                                               */
-static int
-s_wait_ms (hearth_broker_t *self)
-{
-    int64_t due = self->next_tick;
-    hb_job_t *earliest = hb_jobs_earliest (self->jobs);
-    if (earliest && earliest->deadline_at < due)
-        due = earliest->deadline_at;
-    if (self->draining && self->drain_until < due)
-        due = self->drain_until;
-    int64_t wait = due - hearth_clock_ms ();
-    return wait < 0 ? 0 : wait > S_MAX_WAIT_MS ? S_MAX_WAIT_MS : (int) wait;
-}
-
 /*  Reads up to S_BATCH messages without blocking. Returns 0 once the socket
     said EAGAIN, 1 if more may be waiting, -1 on a fatal error.             */
 static int
@@ -286,7 +270,7 @@ s_read_batch (hearth_broker_t *self)
             return errno == ETERM || errno == ENOTSOCK ? -1 : 0;
         }
         self->now = hearth_clock_ms ();
-        s_route (self, &msg);
+        s_demux (self, &msg);
         hearth_frames_close (&msg);
     }
     return 1;
@@ -305,6 +289,32 @@ s_sleep (hearth_broker_t *self, int timeout_ms)
         return -1;
     }
     return 0;
+}
+
+static void
+s_fail_for_shutdown (hb_job_t *job, void *arg)
+{
+    hearth_broker_t *self = arg;
+    if (job->sink == HB_SINK_PIPELINE)
+        job->pipeline = NULL;   /* freed with its parent, below or before  */
+    else {
+        hb_reply_answer (self, job, HEARTH_STATUS_UNAVAILABLE,
+                         "broker shutting down", NULL, NULL, NULL);
+        hb_pipeline_discard (&job->pipeline);
+    }
+}
+
+/*  Answers every job left with 503 and disconnects all workers.            */
+static void
+s_shutdown (hearth_broker_t *self)
+{
+    size_t left = hb_jobs_count (self->jobs);
+    hb_jobs_each (self->jobs, s_fail_for_shutdown, self);
+    hb_worker_t *worker = zhashx_first (self->workers);
+    for (; worker; worker = zhashx_next (self->workers))
+        hb_worker_send_disconnect (self, &worker->identity, worker->proto);
+    hearth_log_info ("stopped: %zu request%s left at shutdown (native "
+                     "clients got 503)", left, left == 1 ? "" : "s");
 }
 
 static void
@@ -334,16 +344,17 @@ hearth_broker_run (hearth_broker_t *self)
         if (self->draining
         && (self->open_jobs == 0 || self->now >= self->drain_until))
             break;
-        if (!more && self->sends == 0 && s_sleep (self, s_wait_ms (self)))
+        if (!more && self->sends == 0
+        &&  s_sleep (self, hb_timer_wait_ms (self, hearth_clock_ms ())))
             return -1;
         more = s_read_batch (self);
         if (more < 0)
             return -1;
         self->now = hearth_clock_ms ();
-        hb_expire_deadlines (self);
+        hb_timer_expire (self);
         if (self->now >= self->next_tick)
-            hb_tick (self);
+            hb_timer_tick (self);
     }
-    hb_shutdown (self);
+    s_shutdown (self);
     return 0;
 }
