@@ -257,28 +257,33 @@ hb_reply_answer (hearth_broker_t *self, hb_job_t *job, int status,
     hb_reply_deliver (self, job, &outcome);
 }
 
+static void
+s_answer_error (hearth_broker_t *self, hb_job_t *job, int status,
+                const char *format, va_list args)
+{
+    char error[512];
+    vsnprintf (error, sizeof error, format, args);
+    hb_reply_answer (self, job, status, error, NULL, NULL, NULL);
+}
+
 void
 hb_reply_error (hearth_broker_t *self, hb_job_t *job, int status,
                 const char *format, ...)
 {
-    char error[512];
     va_list args;
     va_start (args, format);
-    vsnprintf (error, sizeof error, format, args);
+    s_answer_error (self, job, status, format, args);
     va_end (args);
-    hb_reply_answer (self, job, status, error, NULL, NULL, NULL);
 }
 
 void
 hb_reply_fail (hearth_broker_t *self, hb_job_t *job, int status,
                const char *format, ...)
 {
-    char error[512];
     va_list args;
     va_start (args, format);
-    vsnprintf (error, sizeof error, format, args);
+    s_answer_error (self, job, status, format, args);
     va_end (args);
-    hb_reply_answer (self, job, status, error, NULL, NULL, NULL);
     /*  Off its queue and its worker (whose credit comes back), then gone. */
     if (job->queue_handle)
         hb_service_unqueue (job->service, job);
