@@ -9,7 +9,7 @@
 #     2. pkg-config, static: libhearth.a plus hearth.pc's Requires.private;
 #     3. CMake, find_package (Hearth) with CMAKE_PREFIX_PATH: Hearth::hearth
 #        and Hearth::hearth_static;
-#     4. pkg-config again after the installed tree is moved elsewhere;
+#     4. both again after the installed tree is moved elsewhere;
 #     5. the build tree without installing: hearth-uninstalled.pc, and
 #        find_package with Hearth_DIR=BUILD.
 #   It also checks that hearth.pc points into the prefix and brings no
@@ -120,7 +120,8 @@ unset PKG_CONFIG_PATH
 
 step "pkg-config, shared: LD_LIBRARY_PATH, then an rpath"
 build_with_pkgconfig "$tmp/hello_pc" "$pcdir"
-check_run "$tmp/hello_pc" "LD_LIBRARY_PATH=$libdir"
+check_run "$tmp/hello_pc" \
+    "LD_LIBRARY_PATH=$(PKG_CONFIG_PATH=$pcdir pkg-config --variable=libdir hearth)"
 rpath=$(PKG_CONFIG_PATH=$pcdir pkg-config --variable=libdir hearth)
 # shellcheck disable=SC2046
 "$CC" "${client_flags[@]}" "$hello/hello_hearth.c" \
@@ -138,12 +139,15 @@ for lib in -lhearth -lzmq -lmsgpackc; do
     grep -qw -- "$lib" <<< "$static_libs" ||
         fail "pkg-config --static --libs hearth lacks $lib: $static_libs"
 done
-requires=$(PKG_CONFIG_PATH=$pcdir pkg-config --print-requires-private hearth)
-# shellcheck disable=SC2046,SC2086
+#   README.md spells the requirements out: they must be these.
+requires=$(PKG_CONFIG_PATH=$pcdir pkg-config --print-requires-private hearth | sort | xargs)
+[ "$requires" = "libzmq msgpack" ] ||
+    fail "hearth.pc requires privately '$requires', README.md says 'libzmq msgpack'"
+# shellcheck disable=SC2046
 "$CC" "${client_flags[@]}" "$hello/hello_hearth.c" \
     $(PKG_CONFIG_PATH=$pcdir pkg-config --cflags hearth) "$libdir/libhearth.a" \
-    $(pkg-config --libs $requires) -lpthread -o "$tmp/hello_pc_static" ||
-    fail "static link with the private requirements ($requires) failed"
+    $(pkg-config --libs libzmq msgpack) -lpthread -o "$tmp/hello_pc_static" ||
+    fail "static link with libzmq and msgpack failed"
 if readelf -d "$tmp/hello_pc_static" | grep -q 'NEEDED.*libhearth'; then
     fail "hello_pc_static needs libhearth.so"
 fi
@@ -157,13 +161,16 @@ same_dir "$(cached "$tmp/cmake-installed" Hearth_DIR)" "$libdir/cmake/Hearth" ||
 check_run "$tmp/cmake-installed/hello_hearth"
 check_run "$tmp/cmake-installed/hello_hearth_static"
 
-step "pkg-config after the installed tree is moved"
+step "pkg-config and find_package after the installed tree is moved"
 mv "$prefix" "$tmp/moved"
 moved_pc=$tmp/moved/$HEARTH_LIBDIR/pkgconfig
 same_dir "$(PKG_CONFIG_PATH=$moved_pc pkg-config --variable=includedir hearth)" \
          "$tmp/moved/include" || fail "hearth.pc does not follow the tree it is in"
 build_with_pkgconfig "$tmp/hello_moved" "$moved_pc"
 check_run "$tmp/hello_moved" "LD_LIBRARY_PATH=$tmp/moved/$HEARTH_LIBDIR"
+build_with_cmake "$tmp/cmake-moved" -DCMAKE_PREFIX_PATH="$tmp/moved"
+check_run "$tmp/cmake-moved/hello_hearth"
+check_run "$tmp/cmake-moved/hello_hearth_static"
 
 # -------------------------------------------------------------- build tree
 step "build tree: hearth-uninstalled.pc"
@@ -171,12 +178,26 @@ same_dir "$(PKG_CONFIG_PATH=$HEARTH_BUILD_DIR pkg-config --variable=includedir h
          "$HEARTH_SOURCE_DIR/include" ||
     fail "PKG_CONFIG_PATH=$HEARTH_BUILD_DIR does not give the build tree's hearth"
 build_with_pkgconfig "$tmp/hello_tree" "$HEARTH_BUILD_DIR"
-check_run "$tmp/hello_tree" \
-    "LD_LIBRARY_PATH=$(PKG_CONFIG_PATH=$HEARTH_BUILD_DIR pkg-config --variable=libdir hearth)"
+check_run "$tmp/hello_tree" "LD_LIBRARY_PATH=$HEARTH_BUILD_DIR"
 
 step "build tree: find_package (Hearth) with Hearth_DIR=$HEARTH_BUILD_DIR"
 build_with_cmake "$tmp/cmake-tree" -DHearth_DIR="$HEARTH_BUILD_DIR"
 check_run "$tmp/cmake-tree/hello_hearth"
 check_run "$tmp/cmake-tree/hello_hearth_static"
+
+if [ ${#client_flags[@]} -gt 0 ]; then
+    #   README.md: a program linked to a sanitized libhearth without the
+    #   flags does not start. (Else the flags above would be superstition.)
+    step "build tree, sanitized: a program compiled without the flags"
+    # shellcheck disable=SC2046
+    "$CC" "$hello/hello_hearth.c" \
+        $(PKG_CONFIG_PATH=$HEARTH_BUILD_DIR pkg-config --cflags --libs hearth) \
+        -o "$tmp/hello_plain" 2> "$tmp/plain.log" || fail "cc without the flags: $(cat "$tmp/plain.log")"
+    if LD_LIBRARY_PATH=$HEARTH_BUILD_DIR "$tmp/hello_plain" > "$tmp/plain.out" 2>&1; then
+        fail "a program without the sanitizer flags ran against a sanitized libhearth"
+    fi
+    grep -q 'runtime does not come first' "$tmp/plain.out" ||
+        fail "hello_plain failed otherwise than expected: $(cat "$tmp/plain.out")"
+fi
 
 echo "test_install: all passed"
