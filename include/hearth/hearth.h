@@ -11,12 +11,21 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "hearth_proto.h"
+#include "hearth/hearth_version.h"     /* HEARTH_VERSION_STRING, generated */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define HEARTH_VERSION_STRING "0.1.0"
+/*  HEARTH_EXPORT marks what libhearth exports. The library is built with
+    hidden visibility and HEARTH_BUILDING_LIB defined, so its shared object
+    exports the functions declared here and nothing else; to a program that
+    includes this header the mark means nothing.                             */
+#if defined (HEARTH_BUILDING_LIB) && defined (__GNUC__)
+#   define HEARTH_EXPORT __attribute__ ((visibility ("default")))
+#else
+#   define HEARTH_EXPORT
+#endif
 
 /* ---------------------------------------------------------------- errors */
 
@@ -43,16 +52,16 @@ typedef enum {
 } hearth_error_t;
 
 /*  A short, static, human-readable description of an error code.           */
-const char *hearth_strerror (int error);
+HEARTH_EXPORT const char *hearth_strerror (int error);
 
 /*  A short, static, machine-friendly name ("HEARTH_ETIMEOUT").             */
-const char *hearth_error_name (int error);
+HEARTH_EXPORT const char *hearth_error_name (int error);
 
 /*  Maps a wire status code to an error code (200 -> HEARTH_OK).            */
-hearth_error_t hearth_error_from_status (int status);
+HEARTH_EXPORT hearth_error_t hearth_error_from_status (int status);
 
 /*  The reason phrase of a wire status code ("Gateway Timeout").            */
-const char *hearth_status_text (int status);
+HEARTH_EXPORT const char *hearth_status_text (int status);
 
 /* ----------------------------------------------------------------- reply */
 
@@ -60,23 +69,25 @@ const char *hearth_status_text (int status);
     returned it; free with hearth_reply_destroy.                             */
 typedef struct _hearth_reply_t hearth_reply_t;
 
-void hearth_reply_destroy (hearth_reply_t **self_p);
+HEARTH_EXPORT void hearth_reply_destroy (hearth_reply_t **self_p);
 /*  The request id this reply answers (as returned by hearth_client_send).  */
-uint64_t hearth_reply_id (const hearth_reply_t *self);
+HEARTH_EXPORT uint64_t hearth_reply_id (const hearth_reply_t *self);
 /*  The wire status code (200, 404, 504, ...).                              */
-int hearth_reply_status (const hearth_reply_t *self);
+HEARTH_EXPORT int hearth_reply_status (const hearth_reply_t *self);
 /*  The body; valid while the reply lives. Never NULL (may be empty).       */
-const void *hearth_reply_body (const hearth_reply_t *self, size_t *size);
+HEARTH_EXPORT const void *hearth_reply_body (const hearth_reply_t *self, size_t *size);
 /*  The "error" text from the metadata, NUL-terminated, or NULL if none.    */
-const char *hearth_reply_error (const hearth_reply_t *self);
+HEARTH_EXPORT const char *hearth_reply_error (const hearth_reply_t *self);
 /*  The raw msgpack metadata map; valid while the reply lives.              */
-const void *hearth_reply_meta (const hearth_reply_t *self, size_t *size);
+HEARTH_EXPORT const void *hearth_reply_meta (const hearth_reply_t *self, size_t *size);
 /*  An unsigned integer from the metadata (e.g. "run_ms"), or -1.           */
-int64_t hearth_reply_meta_uint (const hearth_reply_t *self, const char *key);
+HEARTH_EXPORT int64_t hearth_reply_meta_uint (const hearth_reply_t *self,
+                                              const char *key);
 /*  A string from the metadata, copied and NUL-terminated into buf (size
     bufsize); returns buf, or NULL if the key is absent or not a string.    */
-const char *hearth_reply_meta_str (const hearth_reply_t *self, const char *key,
-                                   char *buf, size_t bufsize);
+HEARTH_EXPORT const char *hearth_reply_meta_str (const hearth_reply_t *self,
+                                                 const char *key,
+                                                 char *buf, size_t bufsize);
 
 /* ---------------------------------------------------------------- client */
 
@@ -89,19 +100,20 @@ typedef struct _hearth_client_t hearth_client_t;
 /*  Creates a client connected (asynchronously) to the broker at endpoint,
     e.g. "tcp://127.0.0.1:5555". Returns NULL if the endpoint is invalid.
     Not thread-safe: use one client per thread.                              */
-hearth_client_t *hearth_client_new (const char *endpoint);
+HEARTH_EXPORT hearth_client_t *hearth_client_new (const char *endpoint);
 
 /*  Destroys the client; pending requests are abandoned. Idempotent.        */
-void hearth_client_destroy (hearth_client_t **self_p);
+HEARTH_EXPORT void hearth_client_destroy (hearth_client_t **self_p);
 
 /*  Sets the name and version sent in every request's metadata. Copied.     */
-void hearth_client_set_name (hearth_client_t *self, const char *name,
-                             const char *version);
+HEARTH_EXPORT void hearth_client_set_name (hearth_client_t *self, const char *name,
+                                           const char *version);
 
 /*  How long a call waits for the first connection to the broker before it
     fails with HEARTH_EUNREACHABLE (default 2000 ms; never longer than the
     call's own timeout).                                                     */
-void hearth_client_set_connect_timeout (hearth_client_t *self, int timeout_ms);
+HEARTH_EXPORT void hearth_client_set_connect_timeout (hearth_client_t *self,
+                                                      int timeout_ms);
 
 /*  Synchronous call: sends body to service and waits up to timeout_ms
     (which also travels as the request's deadline; <= 0 means the default,
@@ -109,15 +121,15 @@ void hearth_client_set_connect_timeout (hearth_client_t *self, int timeout_ms);
     otherwise the error. Whenever the broker answered (any status), the
     reply is stored in *reply_p (caller owns it); else *reply_p is NULL.
     reply_p may be NULL if the caller does not want the reply.             */
-int hearth_client_call (hearth_client_t *self, const char *service,
-                        const void *body, size_t size, int timeout_ms,
-                        int flags, hearth_reply_t **reply_p);
+HEARTH_EXPORT int hearth_client_call (hearth_client_t *self, const char *service,
+                                      const void *body, size_t size, int timeout_ms,
+                                      int flags, hearth_reply_t **reply_p);
 
 /*  Asynchronous send: queues a request and returns at once. The request id
     is stored in *id_p. Many requests may be in flight on one client.       */
-int hearth_client_send (hearth_client_t *self, const char *service,
-                        const void *body, size_t size, int timeout_ms,
-                        int flags, uint64_t *id_p);
+HEARTH_EXPORT int hearth_client_send (hearth_client_t *self, const char *service,
+                                      const void *body, size_t size, int timeout_ms,
+                                      int flags, uint64_t *id_p);
 
 /*  Waits up to wait_ms (0: do not wait, -1: until a reply or nothing is
     pending) for the next reply to any in-flight request. Returns HEARTH_OK
@@ -129,19 +141,19 @@ int hearth_client_send (hearth_client_t *self, const char *service,
     HEARTH_EINVAL if nothing is pending. Returns HEARTH_EUNREACHABLE when
     there has been no connection to the broker for the connect timeout
     (the requests stay pending and still get their replies).                 */
-int hearth_client_recv (hearth_client_t *self, int wait_ms,
-                        hearth_reply_t **reply_p);
+HEARTH_EXPORT int hearth_client_recv (hearth_client_t *self, int wait_ms,
+                                      hearth_reply_t **reply_p);
 
 /*  Number of requests sent and not yet answered.                           */
-size_t hearth_client_pending (const hearth_client_t *self);
+HEARTH_EXPORT size_t hearth_client_pending (const hearth_client_t *self);
 
 /*  True once a connection to the broker has been established.              */
-bool hearth_client_connected (hearth_client_t *self);
+HEARTH_EXPORT bool hearth_client_connected (hearth_client_t *self);
 
 /*  The underlying ZeroMQ socket, for zmq_poll integration (read only).
     Replies made by the library (local 502/504) do not make it readable:
     poll with a timeout and call hearth_client_recv (self, 0, ...).          */
-void *hearth_client_socket (hearth_client_t *self);
+HEARTH_EXPORT void *hearth_client_socket (hearth_client_t *self);
 
 /* ---------------------------------------------------------------- worker */
 
@@ -164,23 +176,25 @@ typedef struct _hearth_request_t hearth_request_t;
 typedef struct _hearth_response_t hearth_response_t;
 
 /*  The request body; valid during the handler call. Never NULL.            */
-const void *hearth_request_body (const hearth_request_t *self, size_t *size);
+HEARTH_EXPORT const void *hearth_request_body (const hearth_request_t *self,
+                                               size_t *size);
 /*  The raw msgpack metadata map; valid during the handler call.            */
-const void *hearth_request_meta (const hearth_request_t *self, size_t *size);
+HEARTH_EXPORT const void *hearth_request_meta (const hearth_request_t *self,
+                                               size_t *size);
 /*  Milliseconds left before the caller's deadline (0 once it has passed),
     or -1 if the request carries no deadline.                                */
-int64_t hearth_request_remaining_ms (const hearth_request_t *self);
+HEARTH_EXPORT int64_t hearth_request_remaining_ms (const hearth_request_t *self);
 /*  1 on the first delivery, 2 when the broker resent it after a death.     */
-int hearth_request_attempt (const hearth_request_t *self);
+HEARTH_EXPORT int hearth_request_attempt (const hearth_request_t *self);
 
 /*  Sets the reply body (copied). Returns 0, or -1 out of memory.           */
-int hearth_response_set_body (hearth_response_t *self, const void *data,
-                              size_t size);
+HEARTH_EXPORT int hearth_response_set_body (hearth_response_t *self, const void *data,
+                                            size_t size);
 /*  Takes ownership of a malloc'd buffer as the reply body.                 */
-void hearth_response_take_body (hearth_response_t *self, void *data,
-                                size_t size);
+HEARTH_EXPORT void hearth_response_take_body (hearth_response_t *self, void *data,
+                                              size_t size);
 /*  Sets the error text sent with a non-200 status (copied).                */
-void hearth_response_set_error (hearth_response_t *self, const char *text);
+HEARTH_EXPORT void hearth_response_set_error (hearth_response_t *self, const char *text);
 
 /*  A handler: called on a worker thread with one request; fills response
     and returns the status (200 on success, 400 for bad input, 500 ...).
@@ -190,24 +204,24 @@ typedef int (hearth_handler_fn) (const hearth_request_t *request,
 
 /*  Creates a worker for the broker at endpoint. Returns NULL on a bad
     argument (no service, reserved name, bad counts).                        */
-hearth_worker_t *hearth_worker_new (const char *endpoint,
-                                    const hearth_descriptor_t *descriptor,
-                                    hearth_handler_fn *handler, void *arg);
+HEARTH_EXPORT hearth_worker_t *hearth_worker_new (const char *endpoint,
+                                                  const hearth_descriptor_t *descriptor,
+                                                  hearth_handler_fn *handler, void *arg);
 
 /*  Destroys a worker that is not running. Idempotent.                      */
-void hearth_worker_destroy (hearth_worker_t **self_p);
+HEARTH_EXPORT void hearth_worker_destroy (hearth_worker_t **self_p);
 
 /*  Connects, registers and serves until hearth_worker_stop is called
     (returns HEARTH_OK after finishing in-flight requests) or the broker
     refuses the registration (returns HEARTH_EREJECTED). Survives broker
     restarts and DISCONNECT by reconnecting with backoff.                    */
-int hearth_worker_run (hearth_worker_t *self);
+HEARTH_EXPORT int hearth_worker_run (hearth_worker_t *self);
 
 /*  Asks a running worker to stop. Safe from a signal handler and from any
     thread. Called from a handler, it also orders the goodbye: the worker
     sends DISCONNECT before that handler's reply, so the broker routes
     nothing new to it once the reply frees its credit.                       */
-void hearth_worker_stop (hearth_worker_t *self);
+HEARTH_EXPORT void hearth_worker_stop (hearth_worker_t *self);
 
 /*  For concurrency 1 and credit 1 only, before hearth_worker_run: runs the
     handler on the thread that calls hearth_worker_run instead of a handler
@@ -215,10 +229,10 @@ void hearth_worker_stop (hearth_worker_t *self);
     keeps heartbeats going while a handler runs long; but run (and a stop)
     then waits for a running handler to return, so use it with handlers
     that end. Returns 0, or HEARTH_EINVAL (a count above 1, or running).    */
-int hearth_worker_set_inline (hearth_worker_t *self, bool on);
+HEARTH_EXPORT int hearth_worker_set_inline (hearth_worker_t *self, bool on);
 
 /*  True while registered with a broker (for readiness checks).              */
-bool hearth_worker_registered (hearth_worker_t *self);
+HEARTH_EXPORT bool hearth_worker_registered (hearth_worker_t *self);
 
 #ifdef __cplusplus
 }
