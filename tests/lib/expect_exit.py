@@ -1,7 +1,7 @@
-"""expect_exit - runs a program and checks how it refused: exact exit code
-and a text its stderr must contain.
+"""expect_exit - runs a program and checks how it ended: the exact exit
+code and a text its stderr (with --stdout: its stdout) must contain.
 
-    expect_exit.py CODE TEXT -- PROGRAM [ARG...]
+    expect_exit.py [--stdout] CODE TEXT -- PROGRAM [ARG...]
 
 ctest's WILL_FAIL passes on any non-zero exit (a crash included) and
 PASS_REGULAR_EXPRESSION ignores the exit code, so neither can say "exit 2
@@ -14,6 +14,10 @@ TIMEOUT_S = 20          # a refusal is immediate; this only bounds a hang
 
 
 def main(argv):
+    stream = "stderr"
+    if argv[1:2] == ["--stdout"]:
+        stream = "stdout"
+        argv = argv[:1] + argv[2:]
     if len(argv) < 5 or argv[3] != "--":
         sys.stderr.write(__doc__)
         return 1
@@ -24,18 +28,18 @@ def main(argv):
     except subprocess.TimeoutExpired:
         print(f"FAIL: {command} still running after {TIMEOUT_S} s")
         return 1
-    stderr = done.stderr.decode("utf-8", "replace")
+    output = getattr(done, stream).decode("utf-8", "replace")
     ok = True
     if done.returncode != code:
         print(f"FAIL: exit {done.returncode}, expected {code}")
         ok = False
-    if text not in stderr:
-        print(f"FAIL: stderr does not contain {text!r}")
+    if text not in output:
+        print(f"FAIL: {stream} does not contain {text!r}")
         ok = False
     if not ok:
-        print(f"command: {command}\nstderr:\n{stderr}")
+        print(f"command: {command}\n{stream}:\n{output}")
         return 1
-    print(f"ok: exit {code}, stderr has {text!r}")
+    print(f"ok: exit {code}, {stream} has {text!r}")
     return 0
 
 
