@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from hearthtest import P
+from hearthtest import P, unpack
 
 
 def test_idle_worker_gets_heartbeats(fast):
@@ -243,6 +243,41 @@ def test_linger_then_503_then_404(hearth):
         if reply.status == P.HEARTH_STATUS_NOT_FOUND or time.monotonic() > deadline:
             break
     assert reply.status == P.HEARTH_STATUS_NOT_FOUND, reply
+
+
+def test_linger_forgets_empty_service_only_after_linger_ms(hearth):
+    """5.1: "A service with no worker and an empty queue is forgotten after
+    linger_ms; requests for it then get 404": not before. The broker cannot
+    start the clock before the worker goes (t0), so any discovery answer that
+    reaches us before t0 + linger_ms MUST still list the service; the 404s
+    come only after. Slowness can only thin out the probes, never fail them."""
+    linger_s = 3.0                        # generous: probes take milliseconds
+    env = hearth("--heartbeat", "100", "--linger", str(int(linger_s * 1000)))
+    m = env.mesh
+    worker = m.native_worker("lingers.empty")
+    m.wait_mmi("lingers.empty", b"200")
+    client = m.native_client()
+    t0 = time.monotonic()
+    worker.close()
+    seen_workerless = False             # the broker has noticed the worker went
+    deadline = t0 + linger_s + 10
+    while True:
+        reply = client.call(P.HEARTH_SVC_SERVICES, b"lingers.empty", timeout=5)
+        answered = time.monotonic()
+        assert reply is not None, "hearth.services unanswered"
+        if answered < t0 + linger_s:
+            assert reply.status == 200, \
+                "service forgotten %.2f s after its worker went, linger %.1f s: %r" \
+                % (answered - t0, linger_s, reply)
+            seen_workerless |= unpack(reply.body)[0]["workers"] == 0
+        elif reply.status == P.HEARTH_STATUS_NOT_FOUND:
+            break
+        assert answered < deadline, "service not forgotten %.1f s after linger" % (answered - t0)
+        m.idle(0.02)
+    assert seen_workerless, "the broker never showed the service without workers within linger_ms"
+    # "requests for it then get 404"
+    reply = client.call("lingers.empty", b"now?", {"deadline": 1000})
+    assert reply is not None and reply.status == P.HEARTH_STATUS_NOT_FOUND, reply
 
 
 def test_linger_keeps_callers_for_restarting_worker(hearth):
