@@ -191,7 +191,7 @@ def test_client_gone_before_reply(env):
 
 
 def test_duplicate_request_ids_two_replies(env):
-    """10: "two requests in flight with the same id get two replies with that
+    """12: "two requests in flight with the same id get two replies with that
     id"."""
     m = env.mesh
     worker = m.native_worker("dup", {"credit": 2})

@@ -151,7 +151,7 @@ def test_mdp_worker_dies_request_resent(fast):
 # -- unknown workers (4.5, 9) ------------------------------------------------
 
 def test_native_unknown_worker_heartbeat_disconnect(env):
-    """4.5: "A worker message other than READY from a worker the broker does not
+    """4.6: "A worker message other than READY from a worker the broker does not
     know ... MUST be answered with DISCONNECT"."""
     worker = env.mesh.native_worker()
     worker.send(worker.frames_of("HEARTH_WORKER_HEARTBEAT"))
@@ -166,7 +166,7 @@ def test_native_unknown_worker_reply_disconnect(env):
 
 
 def test_native_second_ready_disconnect(env):
-    """4.5: "A second READY from a registered worker MUST cause DISCONNECT and
+    """4.6: "A second READY from a registered worker MUST cause DISCONNECT and
     removal"."""
     m = env.mesh
     worker = m.native_worker("twice")
