@@ -199,7 +199,8 @@ def test_mdp_second_ready_disconnect(env):
 
 
 def test_mdp_reply_to_client_not_held(env):
-    """9: "a REPLY naming a client the worker does not hold gets DISCONNECT"."""
+    """9: "A valid but unexpected command (... a REPLY naming a client the
+    worker does not hold) gets DISCONNECT"."""
     m = env.mesh
     w = m.mdp_worker("mdp.liar")
     m.wait_mmi("mdp.liar", b"200")
@@ -397,8 +398,8 @@ def test_worker_disconnect_while_holding_drains(fast):
 
 
 def test_worker_disconnect_holding_nothing_removed_at_once(env):
-    """4.5: "A DISCONNECT from a worker that holds nothing, and any MDP
-    DISCONNECT, removes it at once"."""
+    """4.5: "a native worker that holds nothing is removed at once"; "Any MDP
+    DISCONNECT removes the worker at once"."""
     m = env.mesh
     w = m.native_worker("bye")
     w.send(w.frames_of("HEARTH_WORKER_DISCONNECT"))
@@ -410,8 +411,9 @@ def test_worker_disconnect_holding_nothing_removed_at_once(env):
 
 
 def test_mdp_disconnect_while_holding_resends(fast):
-    """4.5: "any MDP DISCONNECT, removes it at once (its held requests, if any,
-    are handled as in 5.4)": an MDP client's request is idempotent, resent."""
+    """4.5: "Any MDP DISCONNECT removes the worker at once, with no
+    acknowledgement (its held requests are handled as in 5.4)": an MDP
+    client's request is idempotent, resent."""
     m = fast.mesh
     a = m.mdp_worker("mdp.quit", heartbeat_ms=50)
     m.wait_mmi("mdp.quit", b"200")

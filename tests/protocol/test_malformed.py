@@ -347,7 +347,8 @@ def test_reply_unknown_job_id(canary):
 
 
 def test_mdp_reply_naming_client_not_held(canary):
-    """9: "a REPLY naming a client the worker does not hold gets DISCONNECT"."""
+    """9: "A valid but unexpected command (... a REPLY naming a client the
+    worker does not hold) gets DISCONNECT"."""
     m = canary.mesh
     w = m.mdp_worker("mal.mdp")
     m.wait_mmi("mal.mdp", b"200")
