@@ -11,8 +11,6 @@ import socket
 import subprocess
 import time
 
-import pytest
-
 from hearthtest import binary, start_expert, wait_until
 
 
@@ -226,16 +224,6 @@ def test_progress_on_a_terminal(stack, tmp_path):
     assert "300 docs, 0 errors" in text, text
 
 
-def broker_has_pipelines():
-    p = subprocess.run([binary("HEARTH_BROKER_BIN"), "--help"], capture_output=True,
-                       text=True, timeout=30)
-    return "--pipeline" in p.stdout
-
-
-needs_routes = pytest.mark.skipif(not broker_has_pipelines(),
-                                  reason="this hearth-broker has no routes yet (--pipeline)")
-
-
 def start_second_expert(stack):
     """sentiment2: a second service, so a route has two different stages."""
     expert = start_expert(stack.endpoint, "-s", "sentiment2")
@@ -243,7 +231,6 @@ def start_second_expert(stack):
     stack.wait_service("sentiment2", 1)
 
 
-@needs_routes
 def test_route_through_two_stages(stack, tmp_path):
     stack.start_broker("--pipeline", "both=sentiment,sentiment2")
     stack.start_expert("-n", "2")
@@ -257,7 +244,6 @@ def test_route_through_two_stages(stack, tmp_path):
             assert set(json.loads(line)["opinions"]) == {"sentiment", "sentiment2"}, line
 
 
-@needs_routes
 def test_call_route_prints_document_and_trace(stack):
     stack.start_broker()
     stack.start_expert()

@@ -7,7 +7,7 @@
 */
 #include "hearth_config.h"
 #include "hearth/hearth_proto.h"
-#include "../unit/hearth_test.h"
+#include "hearth_test.h"
 
 #include <stdlib.h>
 

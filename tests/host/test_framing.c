@@ -1,13 +1,9 @@
-/*  Unit test of hw_framing: line and length framing, both directions.
-    Prints the failing check; exit 1 on the first failure.                 */
+/*  Unit test of hw_framing: line and length framing, both directions.    */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hw_framing.h"
-
-#define CHECK(cond) do { if (!(cond)) { \
-    fprintf (stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    exit (1); } } while (0)
+#include "hearth_test.h"
 
 static int
 s_next (hw_framing_t framing, const char *data, size_t size, size_t max,
@@ -25,7 +21,7 @@ test_names (void)
     CHECK (hw_framing_parse ("length", &f) == 0 && f == HW_FRAMING_LENGTH);
     CHECK (hw_framing_parse ("xml", &f) == -1);
     CHECK (hw_framing_parse (NULL, &f) == -1);
-    CHECK (strcmp (hw_framing_name (HW_FRAMING_LENGTH), "length") == 0);
+    CHECK_STR (hw_framing_name (HW_FRAMING_LENGTH), "length");
 }
 
 static void
@@ -74,7 +70,7 @@ test_length (void)
     const char frame[] = "\0\0\0\5a\nb\0cNEXT";
     CHECK (s_next (HW_FRAMING_LENGTH, frame, 3, 100, &off, &len, &used) == 0);
     CHECK (s_next (HW_FRAMING_LENGTH, frame, 8, 100, &off, &len, &used) == 0);
-    CHECK (s_next (HW_FRAMING_LENGTH, frame, 13, 100, &off, &len, &used) == 1);
+    REQUIRE (s_next (HW_FRAMING_LENGTH, frame, 13, 100, &off, &len, &used) == 1);
     CHECK (off == 4 && len == 5 && used == 9);
     CHECK (memcmp (frame + off, "a\nb\0c", 5) == 0);
     /*  A zero-length message is valid: binary-safe means empty too.       */
@@ -95,17 +91,16 @@ test_length (void)
                      &trailer_size);
     memcpy (buffer, header, header_size);
     memcpy (buffer + header_size, body, 5);
-    CHECK (hw_framing_next (HW_FRAMING_LENGTH, buffer, header_size + 5, 100,
-                            &off, &len, &used) == 1);
+    REQUIRE (hw_framing_next (HW_FRAMING_LENGTH, buffer, header_size + 5, 100,
+                              &off, &len, &used) == 1);
     CHECK (len == 5 && memcmp (buffer + off, body, 5) == 0);
 }
 
 int
 main (void)
 {
-    test_names ();
-    test_line ();
-    test_length ();
-    printf ("framing: all checks passed\n");
-    return 0;
+    RUN (test_names);
+    RUN (test_line);
+    RUN (test_length);
+    return HEARTH_TEST_RESULT;
 }

@@ -126,7 +126,7 @@ def test_queue_full_503(hearth):
 
 def test_memory_budget_503(hearth):
     """5.1: "The broker MUST bound the bytes of all requests it holds (queued,
-    at workers or in routes) by max_pending_bytes: past it, a new request
+    at workers or in routes) by max_pending_bytes ...: past it, a new request
     gets 503"; what is freed is usable again."""
     env = hearth("--max-message", "1048576", "--max-pending-bytes", "3145728")
     m = env.mesh
@@ -191,7 +191,7 @@ def test_client_gone_before_reply(env):
 
 
 def test_duplicate_request_ids_two_replies(env):
-    """10: "two requests in flight with the same id get two replies with that
+    """12: "two requests in flight with the same id get two replies with that
     id"."""
     m = env.mesh
     worker = m.native_worker("dup", {"credit": 2})

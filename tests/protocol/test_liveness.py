@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from hearthtest import P
+from hearthtest import P, unpack
 
 
 def test_idle_worker_gets_heartbeats(fast):
@@ -151,7 +151,7 @@ def test_mdp_worker_dies_request_resent(fast):
 # -- unknown workers (4.5, 9) ------------------------------------------------
 
 def test_native_unknown_worker_heartbeat_disconnect(env):
-    """4.5: "A worker message other than READY from a worker the broker does not
+    """4.6: "A worker message other than READY from a worker the broker does not
     know ... MUST be answered with DISCONNECT"."""
     worker = env.mesh.native_worker()
     worker.send(worker.frames_of("HEARTH_WORKER_HEARTBEAT"))
@@ -166,7 +166,7 @@ def test_native_unknown_worker_reply_disconnect(env):
 
 
 def test_native_second_ready_disconnect(env):
-    """4.5: "A second READY from a registered worker MUST cause DISCONNECT and
+    """4.6: "A second READY from a registered worker MUST cause DISCONNECT and
     removal"."""
     m = env.mesh
     worker = m.native_worker("twice")
@@ -199,7 +199,8 @@ def test_mdp_second_ready_disconnect(env):
 
 
 def test_mdp_reply_to_client_not_held(env):
-    """9: "a REPLY naming a client the worker does not hold gets DISCONNECT"."""
+    """9: "A valid but unexpected command (... a REPLY naming a client the
+    worker does not hold) gets DISCONNECT"."""
     m = env.mesh
     w = m.mdp_worker("mdp.liar")
     m.wait_mmi("mdp.liar", b"200")
@@ -243,6 +244,41 @@ def test_linger_then_503_then_404(hearth):
         if reply.status == P.HEARTH_STATUS_NOT_FOUND or time.monotonic() > deadline:
             break
     assert reply.status == P.HEARTH_STATUS_NOT_FOUND, reply
+
+
+def test_linger_forgets_empty_service_only_after_linger_ms(hearth):
+    """5.1: "A service with no worker and an empty queue is forgotten after
+    linger_ms; requests for it then get 404": not before. The broker cannot
+    start the clock before the worker goes (t0), so any discovery answer that
+    reaches us before t0 + linger_ms MUST still list the service; the 404s
+    come only after. Slowness can only thin out the probes, never fail them."""
+    linger_s = 3.0                        # generous: probes take milliseconds
+    env = hearth("--heartbeat", "100", "--linger", str(int(linger_s * 1000)))
+    m = env.mesh
+    worker = m.native_worker("lingers.empty")
+    m.wait_mmi("lingers.empty", b"200")
+    client = m.native_client()
+    t0 = time.monotonic()
+    worker.close()
+    seen_workerless = False             # the broker has noticed the worker went
+    deadline = t0 + linger_s + 10
+    while True:
+        reply = client.call(P.HEARTH_SVC_SERVICES, b"lingers.empty", timeout=5)
+        answered = time.monotonic()
+        assert reply is not None, "hearth.services unanswered"
+        if answered < t0 + linger_s:
+            assert reply.status == 200, \
+                "service forgotten %.2f s after its worker went, linger %.1f s: %r" \
+                % (answered - t0, linger_s, reply)
+            seen_workerless |= unpack(reply.body)[0]["workers"] == 0
+        elif reply.status == P.HEARTH_STATUS_NOT_FOUND:
+            break
+        assert answered < deadline, "service not forgotten %.1f s after linger" % (answered - t0)
+        m.idle(0.02)
+    assert seen_workerless, "the broker never showed the service without workers within linger_ms"
+    # "requests for it then get 404"
+    reply = client.call("lingers.empty", b"now?", {"deadline": 1000})
+    assert reply is not None and reply.status == P.HEARTH_STATUS_NOT_FOUND, reply
 
 
 def test_linger_keeps_callers_for_restarting_worker(hearth):
@@ -362,8 +398,8 @@ def test_worker_disconnect_while_holding_drains(fast):
 
 
 def test_worker_disconnect_holding_nothing_removed_at_once(env):
-    """4.5: "A DISCONNECT from a worker that holds nothing, and any MDP
-    DISCONNECT, removes it at once"."""
+    """4.5: "a native worker that holds nothing is removed at once"; "Any MDP
+    DISCONNECT removes the worker at once"."""
     m = env.mesh
     w = m.native_worker("bye")
     w.send(w.frames_of("HEARTH_WORKER_DISCONNECT"))
@@ -375,8 +411,9 @@ def test_worker_disconnect_holding_nothing_removed_at_once(env):
 
 
 def test_mdp_disconnect_while_holding_resends(fast):
-    """4.5: "any MDP DISCONNECT, removes it at once (its held requests, if any,
-    are handled as in 5.4)": an MDP client's request is idempotent, resent."""
+    """4.5: "Any MDP DISCONNECT removes the worker at once, with no
+    acknowledgement (its held requests are handled as in 5.4)": an MDP
+    client's request is idempotent, resent."""
     m = fast.mesh
     a = m.mdp_worker("mdp.quit", heartbeat_ms=50)
     m.wait_mmi("mdp.quit", b"200")

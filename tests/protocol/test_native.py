@@ -111,7 +111,7 @@ BAD_DESCRIPTORS = [
 
 def test_registered_400_bad_descriptor(env):
     """7: "A descriptor that is not a map, or has a key of the wrong type, gets
-    REGISTERED 400"; "service: if present it MUST equal frame 3"."""
+    REGISTERED 400"; "if present it MUST equal frame 3" (service)."""
     m = env.mesh
     failures = []
     for name, raw in BAD_DESCRIPTORS:
@@ -132,8 +132,8 @@ def test_registered_400_bad_descriptor(env):
 
 def test_services_listing(env):
     """8.2: "hearth.services: REPLY 200 whose body is a msgpack array, one map
-    per service: {name, workers, mdp_workers, credit, in_flight, queued,
-    descriptor}"; 7: "Unknown keys are kept and shown by discovery"."""
+    per service: {name, workers, mdp_workers, draining, credit, in_flight,
+    queued, descriptor}"; 7: "Unknown keys are kept and shown by discovery"."""
     m = env.mesh
     desc = {"version": "2.0", "description": "does things", "credit": 4,
             "idempotent": True, "x-team": "search"}
@@ -156,7 +156,8 @@ def test_services_listing(env):
         if (entry["mdp_workers"] == 1 and entry["in_flight"] == 1) or time.monotonic() > deadline:
             break
         m.idle(0.02)
-    for key in ("name", "workers", "mdp_workers", "credit", "in_flight", "queued", "descriptor"):
+    for key in ("name", "workers", "mdp_workers", "draining", "credit", "in_flight", "queued",
+                "descriptor"):
         assert key in entry, (key, entry)
     assert entry["mdp_workers"] == 1
     assert entry["workers"] in (2, 3), entry          # natives (+ the MDP one if counted)

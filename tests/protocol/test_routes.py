@@ -24,8 +24,9 @@ def answer(worker, name, timeout=5.0):
 
 
 def test_route_with_group_merges_and_traces(hearth):
-    """11: "each stage's reply becomes the next stage's request"; "a parallel
-    group's JSON-object replies are deep-merged"; the final reply carries
+    """11: "each stage's reply body becomes the next stage's request body"; "A
+    parallel group's services all get the same document at once. Their replies
+    MUST be JSON objects; they are deep-merged"; the final reply carries
     `trace`, one map per stage call."""
     env = hearth()
     m = env.mesh
@@ -68,8 +69,9 @@ def test_pipeline_named_in_config(hearth):
 
 
 def test_stage_error_names_stage_and_returns_document_as_given(hearth):
-    """11: "an error at stage k ends the request with that stage named and the
-    document as it was" given to stage k; later stages never run."""
+    """11: "A non-200 answer at stage k ends the request at once with that
+    status, error = stage k (SERVICE): ..., stage = k, the trace so far, and
+    as body the document as it was given to stage k. Later stages never run"."""
     env = hearth()
     m = env.mesh
     wa, wb, wc = m.native_worker("a"), m.native_worker("b"), m.native_worker("c")
@@ -102,8 +104,9 @@ def test_bad_routes_and_unknown_stages(hearth):
 
 
 def test_one_deadline_covers_the_route_and_shrinks(hearth):
-    """11: "One deadline covers the whole route and shrinks at every hop";
-    past it the caller gets 504 naming the stage."""
+    """11: "One deadline covers the whole route: every stage gets the remaining
+    budget as its deadline"; "When it passes, the client gets 504 naming the
+    stage that was running". So the budget shrinks at every hop."""
     env = hearth()
     m = env.mesh
     wa, wb = m.native_worker("a"), m.native_worker("b")

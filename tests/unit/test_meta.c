@@ -210,8 +210,9 @@ s_nested (uint8_t *out, int arrays, bool empty_inner)
     return n;
 }
 
-/*  PROTOCOL.md section 6: "deeper than 16 levels is malformed". The map is
-    level 1, so 15 arrays inside it are the deepest legal nesting.           */
+/*  PROTOCOL.md section 6: "... or deeper than 16 levels, is malformed".
+    The map is level 1, so 15 arrays inside it are the deepest legal
+    nesting.                                                                 */
 static void
 test_depth (void)
 {

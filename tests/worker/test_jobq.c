@@ -7,10 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "hearth_jobq.h"
-
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); exit (1); } } while (0)
+#include "hearth_test.h"
 
 #define ITEMS 20000
 
@@ -33,7 +30,7 @@ int
 main (void)
 {
     hearth_jobq_t *queue = hearth_jobq_new (3);
-    CHECK (queue, "new");
+    REQUIRE (queue, "new");
     uint32_t index;
     CHECK (hearth_jobq_take (queue, &index) == -1, "take from empty");
     for (uint32_t i = 1; i <= 3; i++)
@@ -70,6 +67,5 @@ main (void)
     CHECK (atomic_load (&s_sum) == expected, "sum %ld, expected %ld",
            atomic_load (&s_sum), expected);
     hearth_jobq_destroy (&s_queue);
-    printf ("ok jobq\n");
-    return 0;
+    return HEARTH_TEST_RESULT;
 }

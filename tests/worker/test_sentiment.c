@@ -7,10 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sentiment.h"
-
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); exit (1); } } while (0)
+#include "hearth_test.h"
 
 static void
 s_expect_counts (const char *text, int positive, int negative, int words)
@@ -41,13 +38,13 @@ test_tokeniser (void)
     s_expect_counts (longword, 0, 0, 1);
 
     hearth_sentiment_counts_t c = { 2, 1, 4 };
-    CHECK (strcmp (hearth_sentiment_label (&c), "positive") == 0, "label");
+    CHECK_STR (hearth_sentiment_label (&c), "positive");
     CHECK (fabs (hearth_sentiment_score (&c) - 0.25) < 1e-9, "score");
     c = (hearth_sentiment_counts_t) { 0, 0, 0 };
-    CHECK (strcmp (hearth_sentiment_label (&c), "neutral") == 0, "neutral");
+    CHECK_STR (hearth_sentiment_label (&c), "neutral");
     CHECK (hearth_sentiment_score (&c) == 0.0, "empty score");
     c = (hearth_sentiment_counts_t) { 1, 3, 4 };
-    CHECK (strcmp (hearth_sentiment_label (&c), "negative") == 0, "negative");
+    CHECK_STR (hearth_sentiment_label (&c), "negative");
 }
 
 /*  Applies the expert to body; returns the parsed output (caller decrefs)
@@ -63,11 +60,11 @@ s_apply (const char *body, int *status, char *error, size_t error_size)
         CHECK (out == NULL, "output with status %d", *status);
         return NULL;
     }
-    CHECK (out && size == strlen (out), "output size");
+    REQUIRE (out && size == strlen (out), "output size");
     CHECK (!strchr (out, '\n') && !strstr (out, ": "), "not compact: %s", out);
     json_error_t jerror;
     json_t *doc = json_loadb (out, size, 0, &jerror);
-    CHECK (doc, "output is not JSON: %s", out);
+    REQUIRE (doc, "output is not JSON: %s", out);
     free (out);
     return doc;
 }
@@ -86,8 +83,7 @@ test_apply (void)
     CHECK (json_integer_value (json_object_get (json_object_get (opinions,
            "other"), "x")) == 1, "other opinion lost");
     json_t *op = json_object_get (opinions, "sentiment");
-    CHECK (strcmp (json_string_value (json_object_get (op, "label")),
-                   "positive") == 0, "label");
+    CHECK_STR (json_string_value (json_object_get (op, "label")), "positive");
     CHECK (json_integer_value (json_object_get (op, "positive")) == 2, "positive");
     CHECK (json_integer_value (json_object_get (op, "negative")) == 0, "negative");
     CHECK (json_integer_value (json_object_get (op, "words")) == 6, "words");
@@ -100,8 +96,7 @@ test_apply (void)
     doc = s_apply ("{}", &status, error, sizeof error);
     CHECK (status == 200, "status %d: %s", status, error);
     op = json_object_get (json_object_get (doc, "opinions"), "sentiment");
-    CHECK (strcmp (json_string_value (json_object_get (op, "label")),
-                   "neutral") == 0, "empty doc label");
+    CHECK_STR (json_string_value (json_object_get (op, "label")), "neutral");
     CHECK (json_integer_value (json_object_get (op, "words")) == 0, "words");
     CHECK (json_number_value (json_object_get (op, "score")) == 0.0, "score");
     json_decref (doc);
@@ -144,9 +139,8 @@ test_errors (void)
 int
 main (int argc, char **argv)
 {
-    test_tokeniser ();
-    test_apply ();
-    test_errors ();
-    printf ("ok sentiment\n");
-    return 0;
+    RUN (test_tokeniser);
+    RUN (test_apply);
+    RUN (test_errors);
+    return HEARTH_TEST_RESULT;
 }

@@ -13,13 +13,10 @@
 #include "hearth/hearth.h"
 #include "hearth_clock.h"
 #include "hearth_meta.h"
-#include "fake_broker.h"
+#include "hearth_test.h"
+#include "fake_worker_broker.h"
 
 #define WAIT_MS 5000            /* generous: each step needs ~100x less     */
-
-#define CHECK(cond, ...) do { if (!(cond)) { \
-    fprintf (stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-    fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); exit (1); } } while (0)
 
 /* ------------------------------------------------------------- handler */
 
@@ -126,7 +123,7 @@ s_runner_main (void *arg)
 }
 
 static runner_t *
-s_runner_start (fake_broker_t *broker, int concurrency, int credit)
+s_runner_start (fake_worker_broker_t *broker, int concurrency, int credit)
 {
     runner_t *runner = calloc (1, sizeof *runner);
     hearth_descriptor_t d = {
@@ -136,11 +133,11 @@ s_runner_start (fake_broker_t *broker, int concurrency, int credit)
     };
     runner->worker = hearth_worker_new (broker->endpoint, &d, s_handler,
                                         &runner->state);
-    CHECK (runner->worker, "hearth_worker_new returned NULL");
+    REQUIRE (runner->worker, "hearth_worker_new returned NULL");
     runner->state.worker = runner->worker;
     if (s_inline)
-        CHECK (hearth_worker_set_inline (runner->worker, true) == HEARTH_OK,
-               "set_inline refused");
+        REQUIRE (hearth_worker_set_inline (runner->worker, true) == HEARTH_OK,
+                 "set_inline refused");
     atomic_store (&runner->rc, -1);
     pthread_create (&runner->thread, NULL, s_runner_main, runner);
     return runner;
@@ -155,46 +152,51 @@ s_runner_finish (runner_t **runner_p, int expected)
     int64_t until = hearth_clock_ms () + 3 * WAIT_MS;
     while (!atomic_load (&runner->done) && hearth_clock_ms () < until)
         s_sleep_ms (5);
-    CHECK (atomic_load (&runner->done), "hearth_worker_run did not return");
+    REQUIRE (atomic_load (&runner->done), "hearth_worker_run did not return");
     pthread_join (runner->thread, NULL);
-    int rc = atomic_load (&runner->rc);
-    CHECK (rc == expected, "run returned %s, expected %s",
-           hearth_error_name (rc), hearth_error_name (expected));
+    CHECK_ERR (atomic_load (&runner->rc), expected);
     hearth_worker_destroy (&runner->worker);
     CHECK (runner->worker == NULL, "destroy did not clear the pointer");
     free (runner);
     *runner_p = NULL;
 }
 
+/*  Whether a message with command came within WAIT_MS (other commands,
+    such as heartbeats, skipped); frames holds it if so (caller closes).  */
+static bool
+s_expect (fake_worker_broker_t *broker, int command, hearth_frames_t *frames)
+{
+    return fake_worker_broker_expect (broker, command, frames, WAIT_MS,
+                                      NULL) == 0;
+}
+
 /*  Receives READY and answers REGISTERED; returns when the worker says it
     is registered.                                                           */
 static void
-s_register (fake_broker_t *broker, runner_t *runner, int heartbeat_ms)
+s_register (fake_worker_broker_t *broker, runner_t *runner, int heartbeat_ms)
 {
     hearth_frames_t frames;
-    CHECK (fake_broker_expect (broker, HEARTH_WORKER_READY, &frames, WAIT_MS,
-                               NULL) == 0, "no READY");
+    REQUIRE (s_expect (broker, HEARTH_WORKER_READY, &frames), "no READY");
     hearth_frames_close (&frames);
-    fake_broker_register (broker, heartbeat_ms, 3);
+    fake_worker_broker_register (broker, heartbeat_ms, 3);
     int64_t until = hearth_clock_ms () + WAIT_MS;
     while (!hearth_worker_registered (runner->worker)
        && hearth_clock_ms () < until)
         s_sleep_ms (1);
-    CHECK (hearth_worker_registered (runner->worker), "not registered");
+    REQUIRE (hearth_worker_registered (runner->worker), "not registered");
 }
 
 /*  Expects the REPLY to job: checks its status and body, returns the
     error text from its metadata in error (may be empty).                   */
 static void
-s_expect_reply (fake_broker_t *broker, uint64_t job, int status,
+s_expect_reply (fake_worker_broker_t *broker, uint64_t job, int status,
                 const char *body, char *error, size_t error_size)
 {
     hearth_frames_t f;
-    CHECK (fake_broker_expect (broker, HEARTH_WORKER_REPLY, &f, WAIT_MS,
-                               NULL) == 0, "no REPLY for job %llu",
-           (unsigned long long) job);
-    CHECK (f.count == HEARTH_WORKER_REPLY_FRAMES, "REPLY has %d frames",
-           f.count);
+    REQUIRE (s_expect (broker, HEARTH_WORKER_REPLY, &f),
+             "no REPLY for job %llu", (unsigned long long) job);
+    REQUIRE (f.count == HEARTH_WORKER_REPLY_FRAMES, "REPLY has %d frames",
+             f.count);
     CHECK (hearth_frames_size (&f, 3) == sizeof job
         && memcmp (hearth_frames_data (&f, 3), &job, sizeof job) == 0,
            "job-id not echoed for job %llu", (unsigned long long) job);
@@ -288,12 +290,12 @@ s_desc_str_is (hearth_frames_t *f, const char *key, const char *expected)
 static void
 test_ready (void)
 {
-    fake_broker_t *broker = fake_broker_new ();
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
     runner_t *runner = s_runner_start (broker, 3, 0);
     hearth_frames_t f;
-    CHECK (fake_broker_expect (broker, HEARTH_WORKER_READY, &f, WAIT_MS, NULL) == 0,
-           "no READY");
-    CHECK (f.count == HEARTH_WORKER_READY_FRAMES, "READY has %d frames", f.count);
+    REQUIRE (s_expect (broker, HEARTH_WORKER_READY, &f), "no READY");
+    REQUIRE (f.count == HEARTH_WORKER_READY_FRAMES, "READY has %d frames",
+             f.count);
     CHECK (hearth_frames_size (&f, 0) == 0, "no empty delimiter");
     CHECK (hearth_frames_is (&f, 3, "echo"), "service frame");
     CHECK (s_desc_str_is (&f, HEARTH_DESC_SERVICE, "echo"), "descriptor service");
@@ -306,7 +308,7 @@ test_ready (void)
     CHECK (!hearth_worker_registered (runner->worker), "registered before REGISTERED");
     hearth_frames_close (&f);
     s_runner_finish (&runner, HEARTH_OK);
-    fake_broker_destroy (&broker);
+    fake_worker_broker_destroy (&broker);
 }
 
 /*  4.2/4.3/6: register, serve requests, echo job ids, statuses and errors,
@@ -314,16 +316,16 @@ test_ready (void)
 static void
 test_requests (void)
 {
-    fake_broker_t *broker = fake_broker_new ();
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
     runner_t *runner = s_runner_start (broker, 1, 1);
     s_register (broker, runner, 1000);
     char error[256];
 
-    fake_broker_request (broker, 1, NULL, 0, "echo:hello");
+    fake_worker_broker_request (broker, 1, NULL, 0, "echo:hello");
     s_expect_reply (broker, 1, 200, "hello", error, sizeof error);
     CHECK (error[0] == 0, "200 reply carries error '%s'", error);
 
-    fake_broker_request (broker, 2, NULL, 0, "info");
+    fake_worker_broker_request (broker, 2, NULL, 0, "info");
     s_expect_reply (broker, 2, 200, "-1 1", NULL, 0);
 
     hearth_meta_writer_t writer;
@@ -333,10 +335,9 @@ test_requests (void)
     hearth_meta_put_str (&writer, "unknown", "ignored");
     size_t size;
     void *meta = hearth_meta_writer_to_buffer (&writer, &size);
-    fake_broker_request (broker, 3, meta, size, "info");
+    fake_worker_broker_request (broker, 3, meta, size, "info");
     hearth_frames_t f;
-    CHECK (fake_broker_expect (broker, HEARTH_WORKER_REPLY, &f, WAIT_MS, NULL) == 0,
-           "no REPLY to info");
+    REQUIRE (s_expect (broker, HEARTH_WORKER_REPLY, &f), "no REPLY to info");
     long long remaining = 0;
     int attempt = 0;
     char text[64];
@@ -349,22 +350,22 @@ test_requests (void)
     free (meta);
     hearth_meta_writer_destroy (&writer);
 
-    fake_broker_request (broker, 4, NULL, 0, "error");
+    fake_worker_broker_request (broker, 4, NULL, 0, "error");
     s_expect_reply (broker, 4, 400, "", error, sizeof error);
     CHECK (strcmp (error, "no good") == 0, "error '%s'", error);
 
-    fake_broker_request (broker, 5, NULL, 0, "status:42");
+    fake_worker_broker_request (broker, 5, NULL, 0, "status:42");
     s_expect_reply (broker, 5, 500, "", error, sizeof error);
     CHECK (strstr (error, "invalid status 42"), "error '%s'", error);
 
-    fake_broker_request (broker, 6, NULL, 0, "status:404");
+    fake_worker_broker_request (broker, 6, NULL, 0, "status:404");
     s_expect_reply (broker, 6, 404, "", error, sizeof error);
     CHECK (error[0], "non-200 reply without error text");
 
-    fake_broker_request (broker, 7, NULL, 0, "status:700");
+    fake_worker_broker_request (broker, 7, NULL, 0, "status:700");
     s_expect_reply (broker, 7, 500, "", NULL, 0);
     s_runner_finish (&runner, HEARTH_OK);
-    fake_broker_destroy (&broker);
+    fake_worker_broker_destroy (&broker);
 }
 
 /*  4.3: credit above concurrency pipelines; never more than concurrency
@@ -372,27 +373,27 @@ test_requests (void)
 static void
 test_pipelining (void)
 {
-    fake_broker_t *broker = fake_broker_new ();
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
     runner_t *runner = s_runner_start (broker, 2, 8);
     s_register (broker, runner, 1000);
     for (uint64_t job = 1; job <= 8; job++)
-        fake_broker_request (broker, job, NULL, 0, "sleep:30");
+        fake_worker_broker_request (broker, job, NULL, 0, "sleep:30");
     bool seen[9] = { false };
     for (int i = 0; i < 8; i++) {
         hearth_frames_t f;
-        CHECK (fake_broker_expect (broker, HEARTH_WORKER_REPLY, &f, WAIT_MS,
-                                   NULL) == 0, "reply %d missing", i);
+        REQUIRE (s_expect (broker, HEARTH_WORKER_REPLY, &f), "reply %d missing",
+                 i);
         uint64_t job;
         memcpy (&job, hearth_frames_data (&f, 3), sizeof job);
-        CHECK (job >= 1 && job <= 8 && !seen[job], "job %llu unexpected",
-               (unsigned long long) job);
+        REQUIRE (job >= 1 && job <= 8 && !seen[job], "job %llu unexpected",
+                 (unsigned long long) job);
         seen[job] = true;
         hearth_frames_close (&f);
     }
     int max = atomic_load (&runner->state.max_running);
     CHECK (max == 2, "max concurrent handlers %d, expected 2", max);
     s_runner_finish (&runner, HEARTH_OK);
-    fake_broker_destroy (&broker);
+    fake_worker_broker_destroy (&broker);
 }
 
 /*  4.4: the worker uses the broker's heartbeat_ms and heartbeats while
@@ -400,25 +401,25 @@ test_pipelining (void)
 static void
 test_heartbeat_busy (void)
 {
-    fake_broker_t *broker = fake_broker_new ();
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
     runner_t *runner = s_runner_start (broker, 1, 1);
     s_register (broker, runner, 100);
-    fake_broker_request (broker, 1, NULL, 0, "gate");
+    fake_worker_broker_request (broker, 1, NULL, 0, "gate");
     int64_t start = hearth_clock_ms ();
     int beats = 0;
     hearth_frames_t f;
     while (beats < 5) {
-        CHECK (fake_broker_recv (broker, &f, WAIT_MS) == 0,
-               "no heartbeat while busy");
+        REQUIRE (fake_worker_broker_recv (broker, &f, WAIT_MS) == 0,
+                 "no heartbeat while busy");
         int command = hearth_frames_command (&f, 2);
-        CHECK (command != HEARTH_WORKER_READY,
-               "worker reconnected: it found us silent");
+        REQUIRE (command != HEARTH_WORKER_READY,
+                 "worker reconnected: it found us silent");
         CHECK (command == HEARTH_WORKER_HEARTBEAT, "command %d", command);
         CHECK (f.count == 3, "HEARTBEAT has %d frames", f.count);
         hearth_frames_close (&f);
         beats++;
         /*  Answer, or the worker rightly finds us dead after 300 ms.       */
-        fake_broker_send (broker, HEARTH_WORKER_HEARTBEAT, NULL, 0);
+        fake_worker_broker_send (broker, HEARTH_WORKER_HEARTBEAT, NULL, 0);
     }
     int64_t elapsed = hearth_clock_ms () - start;
     /*  Five at 100 ms take about 500 ms; the default (1000) would take 5 s. */
@@ -428,18 +429,17 @@ test_heartbeat_busy (void)
     atomic_store (&runner->state.gate, true);
     s_expect_reply (broker, 1, 200, "opened", NULL, 0);
     s_runner_finish (&runner, HEARTH_OK);
-    fake_broker_destroy (&broker);
+    fake_worker_broker_destroy (&broker);
 }
 
 /*  4.2: REGISTERED non-200 ends run with HEARTH_EREJECTED, no retry.       */
 static void
 test_rejected (void)
 {
-    fake_broker_t *broker = fake_broker_new ();
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
     runner_t *runner = s_runner_start (broker, 1, 1);
     hearth_frames_t f;
-    CHECK (fake_broker_expect (broker, HEARTH_WORKER_READY, &f, WAIT_MS, NULL) == 0,
-           "no READY");
+    REQUIRE (s_expect (broker, HEARTH_WORKER_READY, &f), "no READY");
     hearth_frames_close (&f);
     hearth_meta_writer_t writer;
     hearth_meta_writer_init (&writer);
@@ -448,35 +448,35 @@ test_rejected (void)
     void *settings = hearth_meta_writer_to_buffer (&writer, &size);
     hearth_part_t extra[] = { HEARTH_PART_STR ("403"),
                               HEARTH_PART_BYTES (settings, size) };
-    fake_broker_send (broker, HEARTH_WORKER_REGISTERED, extra, 2);
+    fake_worker_broker_send (broker, HEARTH_WORKER_REGISTERED, extra, 2);
     free (settings);
     hearth_meta_writer_destroy (&writer);
     int64_t until = hearth_clock_ms () + WAIT_MS;
     while (!atomic_load (&runner->done) && hearth_clock_ms () < until)
         s_sleep_ms (2);
-    CHECK (atomic_load (&runner->done), "run did not return after 403");
+    REQUIRE (atomic_load (&runner->done), "run did not return after 403");
     CHECK (!hearth_worker_registered (runner->worker), "registered after 403");
     s_runner_finish (&runner, HEARTH_EREJECTED);
-    fake_broker_destroy (&broker);
+    fake_worker_broker_destroy (&broker);
 }
 
 /*  Waits for a READY from a peer other than old (a fresh socket).          */
 static void
-s_expect_new_ready (fake_broker_t *broker, const uint8_t *old, size_t old_size,
-                    int timeout_ms)
+s_expect_new_ready (fake_worker_broker_t *broker, const uint8_t *old,
+                    size_t old_size, int timeout_ms)
 {
     hearth_frames_t f;
     int64_t until = hearth_clock_ms () + timeout_ms;
     while (hearth_clock_ms () < until) {
-        CHECK (fake_broker_expect (broker, HEARTH_WORKER_READY, &f,
-                                   (int) (until - hearth_clock_ms ()), NULL) == 0,
-               "no new READY");
+        REQUIRE (fake_worker_broker_expect (broker, HEARTH_WORKER_READY, &f,
+                                            (int) (until - hearth_clock_ms ()),
+                                            NULL) == 0, "no new READY");
         hearth_frames_close (&f);
         if (broker->peer_size != old_size
         ||  memcmp (broker->peer, old, old_size) != 0)
             return;
     }
-    CHECK (false, "READY only from the old socket");
+    REQUIRE (false, "READY only from the old socket");
 }
 
 /*  4.4: a silent broker is dead after heartbeat x liveness: the worker
@@ -485,55 +485,55 @@ s_expect_new_ready (fake_broker_t *broker, const uint8_t *old, size_t old_size,
 static void
 test_silent_broker (void)
 {
-    fake_broker_t *broker = fake_broker_new ();
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
     runner_t *runner = s_runner_start (broker, 1, 1);
     s_register (broker, runner, 50);
     uint8_t old[256];
     size_t old_size = broker->peer_size;
     memcpy (old, broker->peer, old_size);
-    fake_broker_request (broker, 1, NULL, 0, "gate");
+    fake_worker_broker_request (broker, 1, NULL, 0, "gate");
     int64_t start = hearth_clock_ms ();
     /*  We now say nothing: 150 ms of silence, then a backoff of 100 ms.    */
     s_expect_new_ready (broker, old, old_size, WAIT_MS);
     int64_t took = hearth_clock_ms () - start;
     CHECK (took >= 100 && took < 3000, "re-READY after %lld ms", (long long) took);
     CHECK (!hearth_worker_registered (runner->worker), "still registered");
-    fake_broker_register (broker, 1000, 3);
+    fake_worker_broker_register (broker, 1000, 3);
     /*  The old job finishes now: its reply must not reach the new broker. */
     atomic_store (&runner->state.gate, true);
     int64_t until = hearth_clock_ms () + WAIT_MS;
     while (atomic_load (&runner->state.calls) < 1 || atomic_load (&runner->state.running))
-        CHECK (hearth_clock_ms () < until, "handler did not finish");
-    fake_broker_request (broker, 2, NULL, 0, "echo:after");
+        REQUIRE (hearth_clock_ms () < until, "handler did not finish");
+    fake_worker_broker_request (broker, 2, NULL, 0, "echo:after");
     s_expect_reply (broker, 2, 200, "after", NULL, 0);
     s_runner_finish (&runner, HEARTH_OK);
-    fake_broker_destroy (&broker);
+    fake_worker_broker_destroy (&broker);
 }
 
 /*  4.5: DISCONNECT from the broker makes the worker register again.        */
 static void
 test_disconnect (void)
 {
-    fake_broker_t *broker = fake_broker_new ();
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
     runner_t *runner = s_runner_start (broker, 1, 1);
     s_register (broker, runner, 1000);
     uint8_t old[256];
     size_t old_size = broker->peer_size;
     memcpy (old, broker->peer, old_size);
-    fake_broker_send (broker, HEARTH_WORKER_DISCONNECT, NULL, 0);
+    fake_worker_broker_send (broker, HEARTH_WORKER_DISCONNECT, NULL, 0);
     s_expect_new_ready (broker, old, old_size, WAIT_MS);
-    fake_broker_register (broker, 1000, 3);
-    fake_broker_request (broker, 9, NULL, 0, "echo:again");
+    fake_worker_broker_register (broker, 1000, 3);
+    fake_worker_broker_request (broker, 9, NULL, 0, "echo:again");
     s_expect_reply (broker, 9, 200, "again", NULL, 0);
     s_runner_finish (&runner, HEARTH_OK);
-    fake_broker_destroy (&broker);
+    fake_worker_broker_destroy (&broker);
 }
 
 /*  Malformed broker messages are dropped; the worker keeps serving.        */
 static void
 test_malformed (void)
 {
-    fake_broker_t *broker = fake_broker_new ();
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
     runner_t *runner = s_runner_start (broker, 1, 1);
     s_register (broker, runner, 1000);
     uint64_t job = 5;
@@ -573,14 +573,14 @@ test_malformed (void)
     };
     int counts[] = { 1, 3, 3, 3, 3, 3, 6, 6, 6, 5, 5 };
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
-        fake_broker_send_raw (broker, garbage[i], counts[i]);
-    fake_broker_request (broker, 6, NULL, 0, "echo:alive");
+        fake_worker_broker_send_raw (broker, garbage[i], counts[i]);
+    fake_worker_broker_request (broker, 6, NULL, 0, "echo:alive");
     s_expect_reply (broker, 6, 200, "alive", NULL, 0);
     CHECK (atomic_load (&runner->state.calls) == 1, "handler ran %d times",
            atomic_load (&runner->state.calls));
     CHECK (hearth_worker_registered (runner->worker), "lost registration");
     s_runner_finish (&runner, HEARTH_OK);
-    fake_broker_destroy (&broker);
+    fake_worker_broker_destroy (&broker);
 }
 
 /*  hearth.h: stop sends DISCONNECT, lets the running handler finish, sends
@@ -588,22 +588,22 @@ test_malformed (void)
 static void
 test_stop (void)
 {
-    fake_broker_t *broker = fake_broker_new ();
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
     runner_t *runner = s_runner_start (broker, 1, 1);
     s_register (broker, runner, 1000);
-    fake_broker_request (broker, 1, NULL, 0, "sleep:300");
+    fake_worker_broker_request (broker, 1, NULL, 0, "sleep:300");
     int64_t until = hearth_clock_ms () + WAIT_MS;
     while (atomic_load (&runner->state.running) == 0 && hearth_clock_ms () < until)
         s_sleep_ms (1);
     CHECK (atomic_load (&runner->state.running) == 1, "handler did not start");
     hearth_worker_stop (runner->worker);
     hearth_frames_t f;
-    CHECK (fake_broker_expect (broker, HEARTH_WORKER_DISCONNECT, &f, WAIT_MS,
-                               NULL) == 0, "no DISCONNECT on stop");
+    REQUIRE (s_expect (broker, HEARTH_WORKER_DISCONNECT, &f),
+             "no DISCONNECT on stop");
     hearth_frames_close (&f);
     s_expect_reply (broker, 1, 200, "slept", NULL, 0);
     s_runner_finish (&runner, HEARTH_OK);
-    fake_broker_destroy (&broker);
+    fake_worker_broker_destroy (&broker);
 }
 
 /*  hearth.h: a handler that stops its worker gets its reply sent after the
@@ -611,23 +611,24 @@ test_stop (void)
 static void
 test_stop_in_handler (void)
 {
-    fake_broker_t *broker = fake_broker_new ();
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
     runner_t *runner = s_runner_start (broker, 1, 1);
     s_register (broker, runner, 1000);
-    fake_broker_request (broker, 1, NULL, 0, "leave");
+    fake_worker_broker_request (broker, 1, NULL, 0, "leave");
     hearth_frames_t f;
     int command;
     do {
-        CHECK (fake_broker_recv (broker, &f, WAIT_MS) == 0, "nothing came");
+        REQUIRE (fake_worker_broker_recv (broker, &f, WAIT_MS) == 0,
+                 "nothing came");
         command = hearth_frames_command (&f, 2);
         hearth_frames_close (&f);
     } while (command == HEARTH_WORKER_HEARTBEAT);
     CHECK (command == HEARTH_WORKER_DISCONNECT,
            "command %d came before the DISCONNECT", command);
     s_expect_reply (broker, 1, 200, "bye", NULL, 0);
-    fake_broker_send (broker, HEARTH_WORKER_DISCONNECT, NULL, 0);
+    fake_worker_broker_send (broker, HEARTH_WORKER_DISCONNECT, NULL, 0);
     s_runner_finish (&runner, HEARTH_OK);
-    fake_broker_destroy (&broker);
+    fake_worker_broker_destroy (&broker);
 }
 
 /*  hearth.h: inline mode is for concurrency 1 and credit 1 only.         */
@@ -638,13 +639,13 @@ test_inline_refused (void)
     hearth_descriptor_t d = { .service = "x", .concurrency = 2 };
     hearth_worker_t *w = hearth_worker_new ("tcp://127.0.0.1:1", &d, s_handler,
                                             &state);
-    CHECK (w, "new failed");
+    REQUIRE (w, "new failed");
     CHECK (hearth_worker_set_inline (w, true) == HEARTH_EINVAL,
            "inline accepted with concurrency 2");
     hearth_worker_destroy (&w);
     d = (hearth_descriptor_t) { .service = "x", .concurrency = 1, .credit = 2 };
     w = hearth_worker_new ("tcp://127.0.0.1:1", &d, s_handler, &state);
-    CHECK (w, "new failed");
+    REQUIRE (w, "new failed");
     CHECK (hearth_worker_set_inline (w, true) == HEARTH_EINVAL,
            "inline accepted with credit 2");
     CHECK (hearth_worker_set_inline (w, false) == HEARTH_OK, "off refused");
@@ -657,16 +658,16 @@ test_inline_refused (void)
 static void
 test_deadline_queued (void)
 {
-    fake_broker_t *broker = fake_broker_new ();
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
     runner_t *runner = s_runner_start (broker, 1, 2);
     s_register (broker, runner, 1000);
-    fake_broker_request (broker, 1, NULL, 0, "gate");
+    fake_worker_broker_request (broker, 1, NULL, 0, "gate");
     hearth_meta_writer_t writer;
     hearth_meta_writer_init (&writer);
     hearth_meta_put_uint (&writer, HEARTH_META_DEADLINE, 20);
     size_t size;
     void *meta = hearth_meta_writer_to_buffer (&writer, &size);
-    fake_broker_request (broker, 2, meta, size, "echo:late");
+    fake_worker_broker_request (broker, 2, meta, size, "echo:late");
     free (meta);
     hearth_meta_writer_destroy (&writer);
     int64_t until = hearth_clock_ms () + WAIT_MS;
@@ -680,7 +681,7 @@ test_deadline_queued (void)
     CHECK (strstr (error, "deadline"), "error '%s'", error);
     CHECK (atomic_load (&runner->state.calls) == 1, "expired job ran");
     s_runner_finish (&runner, HEARTH_OK);
-    fake_broker_destroy (&broker);
+    fake_worker_broker_destroy (&broker);
 }
 
 /*  Stop before any broker exists: run returns promptly with HEARTH_OK.    */
@@ -707,7 +708,7 @@ test_bad_endpoint (void)
     hearth_descriptor_t d = { .service = "x" };
     hearth_worker_t *w = hearth_worker_new ("nosuch://127.0.0.1:1", &d,
                                             s_handler, &state);
-    CHECK (w, "new refused an endpoint only run can check");
+    REQUIRE (w, "new refused an endpoint only run can check");
     int rc = hearth_worker_run (w);
     CHECK (rc == HEARTH_EINVAL, "run returned %s", hearth_error_name (rc));
     hearth_worker_destroy (&w);
@@ -718,22 +719,21 @@ test_bad_endpoint (void)
 static void
 test_reply_too_large (void)
 {
-    fake_broker_t *broker = fake_broker_new ();
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
     runner_t *runner = s_runner_start (broker, 1, 1);
     s_register (broker, runner, 1000);
     char error[256];
-    fake_broker_request (broker, 1, NULL, 0, "big:2000000");
+    fake_worker_broker_request (broker, 1, NULL, 0, "big:2000000");
     s_expect_reply (broker, 1, 500, "", error, sizeof error);
     CHECK (strstr (error, "max_message"), "error '%s'", error);
-    fake_broker_request (broker, 2, NULL, 0, "big:1000");
+    fake_worker_broker_request (broker, 2, NULL, 0, "big:1000");
     hearth_frames_t f;
-    CHECK (fake_broker_expect (broker, HEARTH_WORKER_REPLY, &f, WAIT_MS, NULL) == 0,
-           "no reply");
+    REQUIRE (s_expect (broker, HEARTH_WORKER_REPLY, &f), "no reply");
     CHECK (hearth_frames_size (&f, 6) == 1000, "body of %zu bytes",
            hearth_frames_size (&f, 6));
     hearth_frames_close (&f);
     s_runner_finish (&runner, HEARTH_OK);
-    fake_broker_destroy (&broker);
+    fake_worker_broker_destroy (&broker);
 }
 
 /*  hearth.h: stop waits for a running handler only until its deadline;
@@ -741,7 +741,7 @@ test_reply_too_large (void)
 static void
 test_stop_stuck_handler (void)
 {
-    fake_broker_t *broker = fake_broker_new ();
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
     runner_t *runner = s_runner_start (broker, 1, 1);
     s_register (broker, runner, 1000);
     hearth_meta_writer_t writer;
@@ -749,7 +749,7 @@ test_stop_stuck_handler (void)
     hearth_meta_put_uint (&writer, HEARTH_META_DEADLINE, 300);
     size_t size;
     void *meta = hearth_meta_writer_to_buffer (&writer, &size);
-    fake_broker_request (broker, 1, meta, size, "gate");
+    fake_worker_broker_request (broker, 1, meta, size, "gate");
     free (meta);
     hearth_meta_writer_destroy (&writer);
     int64_t until = hearth_clock_ms () + WAIT_MS;
@@ -767,7 +767,7 @@ test_stop_stuck_handler (void)
     CHECK (atomic_load (&runner->state.running) == 1, "handler was interrupted");
     atomic_store (&runner->state.gate, true);   /* destroy waits for it */
     s_runner_finish (&runner, HEARTH_OK);
-    fake_broker_destroy (&broker);
+    fake_worker_broker_destroy (&broker);
 }
 
 int
@@ -798,14 +798,13 @@ main (int argc, char **argv)
         setenv ("HEARTH_LOG", "warn", 1);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (argc < 2 || strcmp (argv[1], cases[i].name) == 0) {
-            cases[i].fn ();
-            printf ("ok %s\n", cases[i].name);
+            hearth_test_run (cases[i].name, cases[i].fn);
             if (argc >= 2)
-                return 0;
+                return HEARTH_TEST_RESULT;
         }
     if (argc >= 2) {
         fprintf (stderr, "unknown case %s\n", argv[1]);
         return 2;
     }
-    return 0;
+    return HEARTH_TEST_RESULT;
 }

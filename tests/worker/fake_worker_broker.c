@@ -1,5 +1,5 @@
-/*  fake_broker - a scripted HMP/1 broker for worker tests. */
-#include "fake_broker.h"
+/*  fake_worker_broker - a scripted HMP/1 broker for worker tests. */
+#include "fake_worker_broker.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,10 +8,10 @@
 #include "hearth_clock.h"
 #include "hearth_meta.h"
 
-fake_broker_t *
-fake_broker_new (void)
+fake_worker_broker_t *
+fake_worker_broker_new (void)
 {
-    fake_broker_t *self = calloc (1, sizeof *self);
+    fake_worker_broker_t *self = calloc (1, sizeof *self);
     self->ctx = zmq_ctx_new ();
     self->router = zmq_socket (self->ctx, ZMQ_ROUTER);
     int linger = 0;
@@ -28,7 +28,7 @@ fake_broker_new (void)
 }
 
 void
-fake_broker_destroy (fake_broker_t **self_p)
+fake_worker_broker_destroy (fake_worker_broker_t **self_p)
 {
     if (!*self_p)
         return;
@@ -39,7 +39,8 @@ fake_broker_destroy (fake_broker_t **self_p)
 }
 
 int
-fake_broker_recv (fake_broker_t *self, hearth_frames_t *frames, int timeout_ms)
+fake_worker_broker_recv (fake_worker_broker_t *self, hearth_frames_t *frames,
+                         int timeout_ms)
 {
     zmq_pollitem_t item = { self->router, 0, ZMQ_POLLIN, 0 };
     if (zmq_poll (&item, 1, timeout_ms) <= 0)
@@ -57,13 +58,14 @@ fake_broker_recv (fake_broker_t *self, hearth_frames_t *frames, int timeout_ms)
 }
 
 int
-fake_broker_expect (fake_broker_t *self, int command, hearth_frames_t *frames,
-                    int timeout_ms, int *skipped)
+fake_worker_broker_expect (fake_worker_broker_t *self, int command,
+                           hearth_frames_t *frames, int timeout_ms,
+                           int *skipped)
 {
     int64_t until = hearth_clock_ms () + timeout_ms;
     int64_t now;
     while ((now = hearth_clock_ms ()) < until) {
-        if (fake_broker_recv (self, frames, (int) (until - now)))
+        if (fake_worker_broker_recv (self, frames, (int) (until - now)))
             return -1;
         if (hearth_frames_is (frames, 1, HEARTH_WORKER_HEADER)
         &&  hearth_frames_command (frames, 2) == command)
@@ -76,8 +78,8 @@ fake_broker_expect (fake_broker_t *self, int command, hearth_frames_t *frames,
 }
 
 void
-fake_broker_send_raw (fake_broker_t *self, const hearth_part_t *parts,
-                      int count)
+fake_worker_broker_send_raw (fake_worker_broker_t *self,
+                             const hearth_part_t *parts, int count)
 {
     hearth_part_t all[16];
     all[0] = HEARTH_PART_BYTES (self->peer, self->peer_size);
@@ -88,8 +90,8 @@ fake_broker_send_raw (fake_broker_t *self, const hearth_part_t *parts,
 }
 
 void
-fake_broker_send (fake_broker_t *self, int command, const hearth_part_t *extra,
-                  int count)
+fake_worker_broker_send (fake_worker_broker_t *self, int command,
+                         const hearth_part_t *extra, int count)
 {
     char cmd = (char) command;
     hearth_part_t parts[12] = {
@@ -99,11 +101,12 @@ fake_broker_send (fake_broker_t *self, int command, const hearth_part_t *extra,
     };
     if (count > 0)
         memcpy (parts + 3, extra, (size_t) count * sizeof *extra);
-    fake_broker_send_raw (self, parts, 3 + count);
+    fake_worker_broker_send_raw (self, parts, 3 + count);
 }
 
 void
-fake_broker_register (fake_broker_t *self, int heartbeat_ms, int liveness)
+fake_worker_broker_register (fake_worker_broker_t *self, int heartbeat_ms,
+                             int liveness)
 {
     hearth_meta_writer_t writer;
     hearth_meta_writer_init (&writer);
@@ -116,19 +119,20 @@ fake_broker_register (fake_broker_t *self, int heartbeat_ms, int liveness)
     hearth_part_t extra[] = {
         HEARTH_PART_STR ("200"), HEARTH_PART_BYTES (settings, size),
     };
-    fake_broker_send (self, HEARTH_WORKER_REGISTERED, extra, 2);
+    fake_worker_broker_send (self, HEARTH_WORKER_REGISTERED, extra, 2);
     free (settings);
     hearth_meta_writer_destroy (&writer);
 }
 
 void
-fake_broker_request (fake_broker_t *self, uint64_t job, const void *meta,
-                     size_t meta_size, const char *body)
+fake_worker_broker_request (fake_worker_broker_t *self, uint64_t job,
+                            const void *meta, size_t meta_size,
+                            const char *body)
 {
     hearth_part_t extra[] = {
         HEARTH_PART_BYTES (&job, sizeof job),
         HEARTH_PART_BYTES (meta ? meta : "", meta ? meta_size : 0),
         HEARTH_PART_BYTES (body, strlen (body)),
     };
-    fake_broker_send (self, HEARTH_WORKER_REQUEST, extra, 3);
+    fake_worker_broker_send (self, HEARTH_WORKER_REQUEST, extra, 3);
 }

@@ -1,5 +1,5 @@
-/*  fake_broker - scripted ROUTER for the client tests. See the header. */
-#include "fake_broker.h"
+/*  fake_client_broker - scripted ROUTER for client tests. See the header. */
+#include "fake_client_broker.h"
 #include "hearth_clock.h"
 #include "hearth_meta.h"
 #include "hearth/hearth_proto.h"
@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fake_broker {
+struct fake_client_broker {
     void *ctx;
     void *router;
     char endpoint[64];
-    fake_script_fn *script;
+    fake_client_script_fn *script;
     void *arg;
     pthread_t thread;
     atomic_bool stop;
@@ -24,7 +24,7 @@ struct fake_broker {
 static void *
 s_run (void *arg)
 {
-    fake_broker_t *self = arg;
+    fake_client_broker_t *self = arg;
     /*  Bounded even if a test forgets to stop us.                          */
     int64_t end = hearth_clock_ms () + 60000;
     while (!atomic_load (&self->stop) && hearth_clock_ms () < end) {
@@ -36,7 +36,7 @@ s_run (void *arg)
         zmq_pollitem_t item = { self->router, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll (&item, 1, 20) <= 0)
             continue;
-        fake_request_t request;
+        fake_client_request_t request;
         if (hearth_frames_recv (&request, self->router, ZMQ_DONTWAIT))
             continue;
         atomic_fetch_add (&self->received, 1);
@@ -50,10 +50,10 @@ s_run (void *arg)
     return NULL;
 }
 
-fake_broker_t *
-fake_broker_new (fake_script_fn *script, void *arg)
+fake_client_broker_t *
+fake_client_broker_new (fake_client_script_fn *script, void *arg)
 {
-    fake_broker_t *self = calloc (1, sizeof *self);
+    fake_client_broker_t *self = calloc (1, sizeof *self);
     self->script = script;
     self->arg = arg;
     self->ctx = zmq_ctx_new ();
@@ -71,11 +71,11 @@ fake_broker_new (fake_script_fn *script, void *arg)
 }
 
 void
-fake_broker_destroy (fake_broker_t **self_p)
+fake_client_broker_destroy (fake_client_broker_t **self_p)
 {
     if (!*self_p)
         return;
-    fake_broker_t *self = *self_p;
+    fake_client_broker_t *self = *self_p;
     atomic_store (&self->stop, true);
     pthread_join (self->thread, NULL);
     if (self->router)
@@ -86,20 +86,21 @@ fake_broker_destroy (fake_broker_t **self_p)
 }
 
 const char *
-fake_broker_endpoint (fake_broker_t *self)
+fake_client_broker_endpoint (fake_client_broker_t *self)
 {
     return self->endpoint;
 }
 
 int
-fake_broker_received (fake_broker_t *self)
+fake_client_broker_received (fake_client_broker_t *self)
 {
     return atomic_load (&self->received);
 }
 
 void
-fake_broker_send_raw (fake_broker_t *self, fake_request_t *request,
-                      hearth_part_t *parts, int count)
+fake_client_broker_send_raw (fake_client_broker_t *self,
+                             fake_client_request_t *request,
+                             hearth_part_t *parts, int count)
 {
     hearth_part_t all[16];
     all[0] = HEARTH_PART_BYTES (hearth_frames_data (request, 0),
@@ -110,7 +111,7 @@ fake_broker_send_raw (fake_broker_t *self, fake_request_t *request,
 }
 
 static void
-s_reply (fake_broker_t *self, const void *identity, size_t identity_size,
+s_reply (fake_client_broker_t *self, const void *identity, size_t identity_size,
          const void *id, size_t id_size, int status, const char *error,
          const void *body, size_t size)
 {
@@ -140,8 +141,9 @@ s_reply (fake_broker_t *self, const void *identity, size_t identity_size,
 }
 
 void
-fake_broker_reply (fake_broker_t *self, fake_request_t *request, int status,
-                   const char *error, const void *body, size_t size)
+fake_client_broker_reply (fake_client_broker_t *self,
+                          fake_client_request_t *request, int status,
+                          const char *error, const void *body, size_t size)
 {
     s_reply (self, hearth_frames_data (request, 0),
              hearth_frames_size (request, 0), hearth_frames_data (request, 4),
@@ -149,7 +151,8 @@ fake_broker_reply (fake_broker_t *self, fake_request_t *request, int status,
 }
 
 void
-fake_broker_save (fake_request_t *request, fake_saved_t *saved)
+fake_client_broker_save (fake_client_request_t *request,
+                         fake_client_saved_t *saved)
 {
     saved->identity_size = hearth_frames_size (request, 0);
     memcpy (saved->identity, hearth_frames_data (request, 0),
@@ -161,8 +164,9 @@ fake_broker_save (fake_request_t *request, fake_saved_t *saved)
 }
 
 void
-fake_broker_reply_saved (fake_broker_t *self, const fake_saved_t *saved,
-                         int status, const void *body, size_t size)
+fake_client_broker_reply_saved (fake_client_broker_t *self,
+                                const fake_client_saved_t *saved, int status,
+                                const void *body, size_t size)
 {
     s_reply (self, saved->identity, saved->identity_size, saved->id,
              saved->id_size, status, NULL, body, size);
