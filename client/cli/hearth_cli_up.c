@@ -519,16 +519,16 @@ s_add_broker (s_up_t *self, const char *program)
     s_strv_option (&argv, "--bind", "%s", self->bind0);
     for (size_t i = 1; i < broker->bind.count; i++)
         s_strv_option (&argv, "--bind", "%s", broker->bind.argv[i]);
-    s_strv_option (&argv, "--heartbeat", "%d", broker->heartbeat_ms);
-    s_strv_option (&argv, "--liveness", "%d", broker->liveness);
-    s_strv_option (&argv, "--queue-max", "%d", broker->queue_max);
-    s_strv_option (&argv, "--max-message", "%lld", broker->max_message);
-    s_strv_option (&argv, "--max-pending-bytes", "%lld",
-                   broker->max_pending_bytes);
+    s_strv_option (&argv, "--heartbeat", "%d", broker->settings.heartbeat_ms);
+    s_strv_option (&argv, "--liveness", "%d", broker->settings.liveness);
+    s_strv_option (&argv, "--queue-max", "%d", broker->settings.queue_max);
+    s_strv_option (&argv, "--max-message", "%zu", broker->settings.max_message);
+    s_strv_option (&argv, "--max-pending-bytes", "%zu",
+                   broker->settings.max_pending_bytes);
     s_strv_option (&argv, "--default-deadline", "%d",
-                   broker->default_deadline_ms);
-    s_strv_option (&argv, "--linger", "%d", broker->linger_ms);
-    s_strv_option (&argv, "--grace", "%d", broker->grace_ms);
+                   broker->settings.default_deadline_ms);
+    s_strv_option (&argv, "--linger", "%d", broker->settings.linger_ms);
+    s_strv_option (&argv, "--grace", "%d", broker->settings.grace_ms);
     for (size_t i = 0; i < self->config->pipeline_count; i++) {
         const hearth_config_pipeline_t *pipeline = &self->config->pipelines[i];
         if (*pipeline->route)       /* emptied: left out of the mesh        */
@@ -1002,7 +1002,7 @@ s_stop (s_up_t *self)
                      size - 1, size == 2 ? "" : "es");
     hearth_supervisor_stop (self->supervisor, 1, size - 1, S_WORKER_STOP_MS);
     hearth_supervisor_stop (self->supervisor, 0, 1,
-                            self->config->broker.grace_ms + 5000);
+                            self->config->broker.settings.grace_ms + 5000);
     hearth_log_info ("stopped");
 }
 
