@@ -5,8 +5,8 @@
 #include <stdio.h>
 
 #define S_FIELD(name) offsetof (hearth_broker_config_t, name)
-#define S_DAY_MS 86400000LL
-#define S_HOUR_MS 3600000LL
+#define S_DAY_MS HEARTH_SETTINGS_DAY_MS
+#define S_HOUR_MS HEARTH_SETTINGS_HOUR_MS
 
 /*  The aliases are the options' names from before they followed the keys;
     `hearth up`, scripts and tests still pass them.                         */

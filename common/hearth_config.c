@@ -326,7 +326,7 @@ fail:
 
 #define S_BROKER(field) offsetof (hearth_config_broker_t, field)
 #define S_SERVICE(field) offsetof (hearth_config_service_t, field)
-#define S_DAY_MS 86400000LL
+#define S_DAY_MS HEARTH_SETTINGS_DAY_MS
 
 /*  One row per key; designated, so every row says what it sets.           */
 #define S_NUMBER(key_, field, low, high, default_) \

@@ -64,6 +64,10 @@ typedef struct hearth_setting_t {
       .max = max_, .value = default_, .metavar = metavar_, .help = help_ }
 #define HEARTH_SETTING_END { .key = NULL }
 
+/*  Upper bounds that several time settings share.                         */
+#define HEARTH_SETTINGS_HOUR_MS 3600000LL
+#define HEARTH_SETTINGS_DAY_MS  86400000LL
+
 /*  Sets every INT, SIZE, BOOL and ENUM of table (and its sections and
     includes) to its
     default in the struct at base. Strings and lists are left alone: the
