@@ -6,9 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
-/*  Whether setting is a command-line option at all.                       */
-static bool
-s_is_option (const hearth_setting_t *setting)
+bool
+hearth_settings_is_option (const hearth_setting_t *setting)
 {
     return setting->type == HEARTH_SETTING_INT
         || setting->type == HEARTH_SETTING_SIZE
@@ -50,7 +49,8 @@ hearth_settings_defaults (const hearth_setting_t *table, void *base)
             hearth_settings_defaults (setting->table,
                                       (char *) base + setting->offset);
         else
-        if (setting->type != HEARTH_SETTING_STRING && s_is_option (setting))
+        if (setting->type != HEARTH_SETTING_STRING
+        &&  hearth_settings_is_option (setting))
             s_put (setting, setting->value, base);
 }
 
@@ -232,7 +232,7 @@ void
 hearth_settings_usage (const hearth_setting_t *table, int indent, FILE *out)
 {
     for (const hearth_setting_t *setting = table; setting->key; setting++) {
-        if (!s_is_option (setting))
+        if (!hearth_settings_is_option (setting))
             continue;
         char flag[HEARTH_SETTINGS_FLAG_MAX], left[128], help[400], value[64];
         hearth_settings_flag (setting, flag, sizeof flag);
@@ -290,7 +290,7 @@ hearth_settings_getopt_init (hearth_settings_getopt_t *self,
     for (const struct option *option = extra; option && option->name; option++)
         s_add (self, &count, option->name, option->has_arg, option->val);
     for (const hearth_setting_t *setting = table; setting->key; setting++) {
-        if (!s_is_option (setting))
+        if (!hearth_settings_is_option (setting))
             continue;
         int has_arg = setting->type == HEARTH_SETTING_BOOL ? no_argument
                                                            : required_argument;
@@ -314,7 +314,7 @@ const hearth_setting_t *
 hearth_settings_getopt_setting (const hearth_settings_getopt_t *self, int opt)
 {
     for (const hearth_setting_t *setting = self->table; setting->key; setting++)
-        if (s_is_option (setting)
+        if (hearth_settings_is_option (setting)
         &&  (setting->letter ? opt == setting->letter
                              : opt == HEARTH_SETTINGS_OPT
                                       + (int) (setting - self->table)))

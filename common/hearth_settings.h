@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/*  INT to ENUM are command-line options as well as mesh.yml values
+    (hearth_settings_is_option); the rest are mesh.yml structure only.      */
 typedef enum {
     HEARTH_SETTING_INT,         /* int in [min, max]                         */
     HEARTH_SETTING_SIZE,        /* size_t in [min, max]                      */
@@ -35,15 +37,19 @@ typedef enum {
                                    max items (0: any number)                 */
     HEARTH_SETTING_SECTION,     /* mesh.yml only: a nested map whose keys are
                                    table, its fields at offset in the struct */
-    HEARTH_SETTING_INCLUDE,     /* table's keys are this section's too, its
-                                   fields at offset (the broker section is
-                                   bind plus hearth_broker_settings[])       */
+    HEARTH_SETTING_INCLUDE,     /* mesh.yml only: table's keys are this
+                                   section's too, its fields at offset (the
+                                   broker section is bind plus
+                                   hearth_broker_settings[])                 */
     HEARTH_SETTING_SPECIAL      /* mesh.yml only: read by the loader itself
                                    (services, pipelines)                     */
 } hearth_setting_type_t;
 
 typedef struct hearth_setting_t {
-    const char *key;            /* mesh.yml key; NULL ends a table           */
+    const char *key;            /* mesh.yml key, or the setting's name for a
+                                   program that reads no file; the long
+                                   option is it with '_' -> '-'. NULL ends
+                                   a table                                   */
     const char *alias;          /* an older long option still accepted       */
     int letter;                 /* short option, or 0                        */
     hearth_setting_type_t type;
@@ -57,22 +63,22 @@ typedef struct hearth_setting_t {
     const struct hearth_setting_t *table;   /* SECTION, INCLUDE              */
 } hearth_setting_t;
 
-/*  Rows, designated so each says what it sets. field is an offsetof.       */
-#define HEARTH_SETTING_NUMBER(key_, type_, field, min_, max_, default_, \
-                              metavar_, help_) \
-    { .key = key_, .type = type_, .offset = field, .min = min_, \
-      .max = max_, .value = default_, .metavar = metavar_, .help = help_ }
+/*  Rows are written with designated initializers, so each says what it
+    sets; this ends a table.                                                 */
 #define HEARTH_SETTING_END { .key = NULL }
 
 /*  Upper bounds that several time settings share.                         */
 #define HEARTH_SETTINGS_HOUR_MS 3600000LL
 #define HEARTH_SETTINGS_DAY_MS  86400000LL
 
-/*  Sets every INT, SIZE, BOOL and ENUM of table (and its sections and
-    includes) to its
-    default in the struct at base. Strings and lists are left alone: the
-    caller's struct starts zeroed, and the loader makes its own copies.     */
+/*  Sets every INT, SIZE, BOOL and ENUM of table (and of its sections and
+    includes) to its default in the struct at base. Strings and lists are
+    left alone: the caller's struct starts zeroed, and the loader makes its
+    own copies.                                                             */
 void hearth_settings_defaults (const hearth_setting_t *table, void *base);
+
+/*  Whether setting is a command-line option (INT to ENUM).                */
+bool hearth_settings_is_option (const hearth_setting_t *setting);
 
 /*  The first INT or SIZE of table whose value at base is out of its
     range, or NULL if all are within.                                       */

@@ -138,12 +138,6 @@ s_rows (const hearth_setting_t *table, const hearth_setting_t **rows, int count)
     return count;
 }
 
-static bool
-s_is_option (const hearth_setting_t *setting)
-{
-    return setting->type <= HEARTH_SETTING_ENUM;
-}
-
 /*  Keys, options and letters unique; defaults in range; help for options. */
 static void
 s_check_sound (const char *name, const hearth_setting_t *table, bool options)
@@ -170,7 +164,8 @@ s_check_sound (const char *name, const hearth_setting_t *table, bool options)
         &&  (a->value < a->min || a->value > a->max || a->min > a->max))
             HEARTH_TEST_FAIL_AT ("%s: default of '%s' out of its range", name,
                                  a->key);
-        if (options && s_is_option (a) && (!a->help || !*a->help))
+        if (options && hearth_settings_is_option (a)
+        &&  (!a->help || !*a->help))
             HEARTH_TEST_FAIL_AT ("%s: option '%s' has no help line", name,
                                  a->key);
         hearth_test_checks++;
@@ -245,7 +240,7 @@ s_check_section (const char *text, const char *heading,
                 if (!s_names (row->cell[1], key->key))
                     HEARTH_TEST_FAIL_AT ("%s: '%s' does not list its key '%s'",
                                          heading, setting->key, key->key);
-        if (broker && s_is_option (setting)) {
+        if (broker && hearth_settings_is_option (setting)) {
             char flag[64], option[80];
             hearth_settings_flag (setting, flag, sizeof flag);
             snprintf (option, sizeof option, "--%s", flag);
