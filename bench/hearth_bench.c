@@ -24,6 +24,7 @@
 #include "bench_raw.h"
 #include "hearth/hearth.h"
 #include "hearth_log.h"
+#include "hearth_number.h"
 
 #define S_WORKERS_MAX 64
 #define S_SYNC_SERVICE "bench.sync"
@@ -65,18 +66,6 @@ s_usage (FILE *out)
         "  --help           this text\n");
 }
 
-/*  Parses a whole decimal number in [min, max]; returns 0 or -1.           */
-static int
-s_number (const char *text, long min, long max, long *value)
-{
-    char *end;
-    long number = strtol (text, &end, 10);
-    if (!*text || *end || number < min || number > max)
-        return -1;
-    *value = number;
-    return 0;
-}
-
 /*  Fills config from argv; returns 0, 1 for --help, or -1 on bad input.    */
 static int
 s_parse (int argc, char *argv[], bench_config_t *config)
@@ -98,7 +87,7 @@ s_parse (int argc, char *argv[], bench_config_t *config)
                                  .window = 100, .workers = 1, .credit = 100,
                                  .size = 64, .warmup = 200 };
     int option;
-    long value = 0;
+    long long value = 0;
     while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
         const char *arg = optarg;
         switch (option) {
@@ -107,17 +96,17 @@ s_parse (int argc, char *argv[], bench_config_t *config)
             case 'j': config->json = true; continue;
             case 'i': config->inline_handler = true; continue;
             case 'h': return 1;
-            case 'n': if (s_number (arg, 1, 100000000, &value)) break;
+            case 'n': if (hearth_number_parse (arg, 1, 100000000, &value)) break;
                       config->requests = (int) value; continue;
-            case 'm': if (s_number (arg, 1, 100000000, &value)) break;
+            case 'm': if (hearth_number_parse (arg, 1, 100000000, &value)) break;
                       config->pipelined = (int) value; continue;
-            case 'w': if (s_number (arg, 1, 50000, &value)) break;
+            case 'w': if (hearth_number_parse (arg, 1, 50000, &value)) break;
                       config->window = (int) value; continue;
-            case 'W': if (s_number (arg, 1, S_WORKERS_MAX, &value)) break;
+            case 'W': if (hearth_number_parse (arg, 1, S_WORKERS_MAX, &value)) break;
                       config->workers = (int) value; continue;
-            case 'c': if (s_number (arg, 1, HEARTH_CREDIT_MAX, &value)) break;
+            case 'c': if (hearth_number_parse (arg, 1, HEARTH_CREDIT_MAX, &value)) break;
                       config->credit = (int) value; continue;
-            case 's': if (s_number (arg, 0, 1 << 24, &value)) break;
+            case 's': if (hearth_number_parse (arg, 0, 1 << 24, &value)) break;
                       config->size = (size_t) value; continue;
             default: return -1;
         }

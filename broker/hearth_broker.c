@@ -20,37 +20,13 @@
 void
 hearth_broker_config_defaults (hearth_broker_config_t *config)
 {
-    config->heartbeat_ms = HEARTH_DEFAULT_HEARTBEAT_MS;
-    config->liveness = HEARTH_DEFAULT_LIVENESS;
-    config->queue_max = HEARTH_DEFAULT_QUEUE_MAX;
-    config->max_message = HEARTH_DEFAULT_MAX_MESSAGE;
-    config->max_pending_bytes = HEARTH_DEFAULT_MAX_PENDING_BYTES;
-    config->default_deadline_ms = HEARTH_DEFAULT_DEADLINE_MS;
-    config->linger_ms = HEARTH_DEFAULT_LINGER_MS;
-    config->grace_ms = HEARTH_DEFAULT_GRACE_MS;
+    hearth_settings_defaults (hearth_broker_settings, config);
 }
 
 const char *
 hearth_broker_config_check (const hearth_broker_config_t *config)
 {
-    if (config->heartbeat_ms < 10 || config->heartbeat_ms > 3600000)
-        return "heartbeat must be 10 to 3600000 ms";
-    if (config->liveness < 1 || config->liveness > 100)
-        return "liveness must be 1 to 100";
-    if (config->queue_max < 1 || config->queue_max > 10000000)
-        return "queue-max must be 1 to 10000000";
-    if (config->max_message < 1024 || config->max_message > (size_t) 1 << 30)
-        return "max-message must be 1 KiB to 1 GiB";
-    if (config->max_pending_bytes < config->max_message
-    ||  config->max_pending_bytes > (size_t) 1 << 40)
-        return "max-pending-bytes must be at least max-message, at most 1 TiB";
-    if (config->default_deadline_ms < 1 || config->default_deadline_ms > 86400000)
-        return "default-deadline must be 1 to 86400000 ms";
-    if (config->linger_ms < 0 || config->linger_ms > 86400000)
-        return "linger must be 0 to 86400000 ms";
-    if (config->grace_ms < 0 || config->grace_ms > 3600000)
-        return "grace must be 0 to 3600000 ms";
-    return NULL;
+    return hearth_broker_settings_check (config);
 }
 
 static void

@@ -10,25 +10,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
-    int heartbeat_ms;           /* told to native workers; liveness tick     */
-    int liveness;               /* missed heartbeats before a peer is dead   */
-    int queue_max;              /* requests queued per service               */
-    size_t max_message;         /* bytes in one message, all frames          */
-    size_t max_pending_bytes;   /* all requests held (queued, at workers, in
-                                   routes); past it new ones get 503        */
-    int default_deadline_ms;    /* for requests that carry none              */
-    int linger_ms;              /* how long a worker-less service is kept    */
-    int grace_ms;               /* drain time on stop                        */
-} hearth_broker_config_t;
+/*  hearth_broker_config_t and its table, hearth_broker_settings[], are in
+    common/ (the mesh.yml loader reads the same table).                     */
+#include "hearth_broker_settings.h"
 
 typedef struct _hearth_broker_t hearth_broker_t;
 
-/*  Fills config with the defaults of hearth_proto.h.                       */
+/*  Fills config with the defaults of hearth_broker_settings[] (those of
+    hearth_proto.h).                                                         */
 void hearth_broker_config_defaults (hearth_broker_config_t *config);
 
-/*  Checks a config; returns NULL if valid, else a static message saying
-    which field is wrong.                                                    */
+/*  Checks a config against hearth_broker_settings[]; returns NULL if valid,
+    else a message naming the key that is wrong (valid until the next call
+    from the same thread).                                                   */
 const char *hearth_broker_config_check (const hearth_broker_config_t *config);
 
 /*  Creates a broker (config copied). Returns NULL if the config is invalid

@@ -3,7 +3,6 @@
 */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,9 @@ s_on_signal (int signum)
         hearth_broker_stop (s_broker);
 }
 
+/*  The indent of --help's second column.                                  */
+#define S_HELP_COLUMN 28
+
 static void
 s_usage (FILE *out)
 {
@@ -36,17 +38,10 @@ s_usage (FILE *out)
 "\n"
 "Options:\n"
 "  -b, --bind ENDPOINT       bind here (repeatable; default %s;\n"
-"                            tcp://127.0.0.1:* picks a free port)\n"
-"      --heartbeat MS        heartbeat interval told to workers (default %d)\n"
-"      --liveness N          missed heartbeats before a worker is dead (default %d)\n"
-"      --queue-max N         requests queued per service; more get 503 (default %d)\n"
-"      --max-message BYTES   largest message; larger requests get 413 (default %d)\n"
-"      --max-pending-bytes BYTES\n"
-"                            all requests the broker holds (queued, at workers,\n"
-"                            in pipelines); past it new ones get 503 (default %d)\n"
-"      --default-deadline MS deadline of requests that carry none (default %d)\n"
-"      --linger MS           keep a service with no workers this long (default %d)\n"
-"      --grace MS            drain time on SIGINT/SIGTERM (default %d)\n"
+"                            tcp://127.0.0.1:* picks a free port)\n",
+             HEARTH_DEFAULT_ENDPOINT);
+    hearth_settings_usage (hearth_broker_settings, S_HELP_COLUMN, out);
+    fprintf (out,
 "      --pipeline NAME=ROUTE requests for NAME run ROUTE, e.g. a,[b,c],d\n"
 "                            (repeatable)\n"
 "  -v, --verbose             log debug lines\n"
@@ -54,46 +49,16 @@ s_usage (FILE *out)
 "  -h, --help                this help\n"
 "  -V, --version             print the version\n"
 "\n"
+"The settings are those of mesh.yml's broker section (schemas/CONFIG.md).\n"
 "Exit status: 0 after a clean stop, 1 on a runtime failure, 2 on a usage error.\n"
-"Protocol: schemas/PROTOCOL.md.\n",
-             HEARTH_DEFAULT_ENDPOINT, HEARTH_DEFAULT_HEARTBEAT_MS,
-             HEARTH_DEFAULT_LIVENESS, HEARTH_DEFAULT_QUEUE_MAX,
-             HEARTH_DEFAULT_MAX_MESSAGE, HEARTH_DEFAULT_MAX_PENDING_BYTES,
-             HEARTH_DEFAULT_DEADLINE_MS,
-             HEARTH_DEFAULT_LINGER_MS, HEARTH_DEFAULT_GRACE_MS);
+"Protocol: schemas/PROTOCOL.md.\n");
 }
 
-/*  Parses a whole decimal number in [min, max]; -1 with a message if not.  */
-static int
-s_number (const char *option, const char *text, long long min, long long max,
-          long long *value)
-{
-    char *end;
-    errno = 0;
-    long long number = strtoll (text, &end, 10);
-    if (errno || end == text || *end || number < min || number > max) {
-        fprintf (stderr, "hearth-broker: %s needs a whole number from %lld to "
-                 "%lld, not '%s'\n", option, min, max, text);
-        return -1;
-    }
-    *value = number;
-    return 0;
-}
-
-enum { OPT_HEARTBEAT = 256, OPT_LIVENESS, OPT_QUEUE_MAX, OPT_MAX_MESSAGE,
-       OPT_MAX_PENDING,
-       OPT_DEADLINE, OPT_LINGER, OPT_GRACE, OPT_LOG_LEVEL, OPT_PIPELINE };
+/*  The options that are not settings: where to bind, pipelines, logging. */
+enum { OPT_LOG_LEVEL = 256, OPT_PIPELINE };
 
 static const struct option s_options[] = {
     { "bind", required_argument, NULL, 'b' },
-    { "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
-    { "liveness", required_argument, NULL, OPT_LIVENESS },
-    { "queue-max", required_argument, NULL, OPT_QUEUE_MAX },
-    { "max-message", required_argument, NULL, OPT_MAX_MESSAGE },
-    { "max-pending-bytes", required_argument, NULL, OPT_MAX_PENDING },
-    { "default-deadline", required_argument, NULL, OPT_DEADLINE },
-    { "linger", required_argument, NULL, OPT_LINGER },
-    { "grace", required_argument, NULL, OPT_GRACE },
     { "pipeline", required_argument, NULL, OPT_PIPELINE },
     { "verbose", no_argument, NULL, 'v' },
     { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -101,31 +66,6 @@ static const struct option s_options[] = {
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 }
 };
-
-/*  Applies one numeric option to config. 0, or -1 after a message.        */
-static int
-s_numeric_option (int option, const char *arg, hearth_broker_config_t *config)
-{
-    long long value;
-    const char *name = NULL;
-    for (int i = 0; s_options[i].name; i++)
-        if (s_options[i].val == option)
-            name = s_options[i].name;
-    if (s_number (name, arg, 0, LLONG_MAX, &value))
-        return -1;
-    int clamped = value > INT_MAX ? INT_MAX : (int) value;
-    switch (option) {
-        case OPT_HEARTBEAT:   config->heartbeat_ms = clamped; break;
-        case OPT_LIVENESS:    config->liveness = clamped; break;
-        case OPT_QUEUE_MAX:   config->queue_max = clamped; break;
-        case OPT_MAX_MESSAGE: config->max_message = (size_t) value; break;
-        case OPT_MAX_PENDING: config->max_pending_bytes = (size_t) value; break;
-        case OPT_DEADLINE:    config->default_deadline_ms = clamped; break;
-        case OPT_LINGER:      config->linger_ms = clamped; break;
-        case OPT_GRACE:       config->grace_ms = clamped; break;
-    }
-    return 0;
-}
 
 /*  Parses argv into config and binds. 0, or the exit status to use.       */
 typedef struct {
@@ -138,8 +78,23 @@ typedef struct {
 static int
 s_parse (int argc, char **argv, hearth_broker_config_t *config, s_args_t *args)
 {
-    int option;
-    while ((option = getopt_long (argc, argv, "b:vhV", s_options, NULL)) != -1) {
+    hearth_settings_getopt_t parser;
+    hearth_settings_getopt_init (&parser, hearth_broker_settings, "b:vhV",
+                                 s_options);
+    int option, index = -1;
+    while ((option = getopt_long (argc, argv, parser.shorts, parser.options,
+                                  &index)) != -1) {
+        const hearth_setting_t *setting =
+            hearth_settings_getopt_setting (&parser, option);
+        char why[256];
+        if (setting) {
+            if (hearth_settings_getopt_apply (&parser, setting, optarg, index,
+                                              config, why, sizeof why)) {
+                fprintf (stderr, "hearth-broker: %s\n", why);
+                return 2;
+            }
+        }
+        else
         if (option == 'b') {
             if (args->bind_count == S_BINDS_MAX) {
                 fprintf (stderr, "hearth-broker: at most %d --bind\n", S_BINDS_MAX);
@@ -179,12 +134,11 @@ s_parse (int argc, char **argv, hearth_broker_config_t *config, s_args_t *args)
             printf ("hearth-broker %s\n", HEARTH_VERSION_STRING);
             exit (0);
         }
-        else
-        if (option < OPT_HEARTBEAT || s_numeric_option (option, optarg, config)) {
-            if (option < OPT_HEARTBEAT)
-                s_usage (stderr);
+        else {
+            s_usage (stderr);
             return 2;
         }
+        index = -1;
     }
     if (optind < argc) {
         fprintf (stderr, "hearth-broker: unexpected argument '%s'\n", argv[optind]);

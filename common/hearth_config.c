@@ -4,9 +4,10 @@
     with its 1-based line and column; this is where aliases, anchors, tags,
     duplicate keys, depth and a second document are refused, because only
     the event stream still shows them. Then the tree is walked against one
-    table per section (s_broker_keys, s_service_keys, ...), as redis's
-    config.c does: a key that is not in a table is an error, and every
-    default, type and range lives in exactly one place.
+    table per section (hearth_settings rows: s_broker_keys, which takes in
+    the broker's own hearth_broker_settings[], hearth_config_service_keys,
+    ...), as redis's config.c does: a key that is not in a table is an
+    error, and every default, type and range lives in exactly one place.
 */
 #include "hearth_config.h"
 #include "hearth_route.h"
@@ -323,101 +324,67 @@ fail:
 
 /* ------------------------------------------------------------ the tables */
 
-typedef enum {
-    S_INT,                  /* int in [min, max]                            */
-    S_LLONG,                /* long long in [min, max]                      */
-    S_BOOL,
-    S_STRING,               /* char *, any scalar                           */
-    S_ARGV,                 /* hearth_config_argv_t, non-empty list of at
-                               most max items (0: any number)               */
-    S_FRAMING,              /* hearth_framing_t: line | length              */
-    S_MAP,                  /* a nested section: table                      */
-    S_SERVICES,             /* the services map                             */
-    S_PIPELINES             /* the pipelines map                            */
-} s_type_t;
-
-typedef struct s_key_t {
-    const char *name;
-    s_type_t type;
-    size_t offset;                  /* in the section's struct              */
-    long long min, max;             /* S_INT, S_LLONG                       */
-    long long value;                /* default of numbers, bools, enums     */
-    const char *text;               /* default of S_STRING, S_ARGV          */
-    const struct s_key_t *table;    /* S_MAP                                */
-} s_key_t;
-
-#define S_BROKER(field) offsetof (hearth_config_t, broker.field)
+#define S_BROKER(field) offsetof (hearth_config_broker_t, field)
 #define S_SERVICE(field) offsetof (hearth_config_service_t, field)
-#define S_DAY_MS 86400000LL
+#define S_DAY_MS HEARTH_SETTINGS_DAY_MS
 
-/*  One table row per key; designated, so every row says what it sets.     */
-#define S_NUMBER(key, kind, where, low, high, default_) \
-    { .name = key, .type = kind, .offset = where, .min = low, .max = high, \
-      .value = default_ }
-#define S_OF_TYPE(key, kind, where) \
-    { .name = key, .type = kind, .offset = where }
-#define S_SECTION(key, keys) \
-    { .name = key, .type = S_MAP, .table = keys }
-#define S_END { .name = NULL }
+/*  One row per key; designated, so every row says what it sets.           */
+#define S_NUMBER(key_, field, low, high, default_) \
+    { .key = key_, .type = HEARTH_SETTING_INT, .offset = field, .min = low, \
+      .max = high, .value = default_ }
+#define S_OF_TYPE(key_, kind, field) \
+    { .key = key_, .type = HEARTH_SETTING_ ## kind, .offset = field }
 
-/*  Ranges as hearth_broker_config_check, so a config that loads is one
-    the broker accepts.                                                      */
-static const s_key_t s_broker_keys[] = {
-    { .name = "bind", .type = S_ARGV, .offset = S_BROKER (bind),
+/*  bind, then every setting of the broker's own table: ranges and defaults
+    are hearth-broker's, so a config that loads is one the broker accepts.  */
+static const hearth_setting_t s_broker_keys[] = {
+    { .key = "bind", .type = HEARTH_SETTING_LIST, .offset = S_BROKER (bind),
       .max = HEARTH_CONFIG_BINDS_MAX, .text = HEARTH_DEFAULT_ENDPOINT },
-    S_NUMBER ("heartbeat_ms", S_INT, S_BROKER (heartbeat_ms), 10, 3600000,
-              HEARTH_DEFAULT_HEARTBEAT_MS),
-    S_NUMBER ("liveness", S_INT, S_BROKER (liveness), 1, 100,
-              HEARTH_DEFAULT_LIVENESS),
-    S_NUMBER ("queue_max", S_INT, S_BROKER (queue_max), 1, 10000000,
-              HEARTH_DEFAULT_QUEUE_MAX),
-    S_NUMBER ("max_message", S_LLONG, S_BROKER (max_message), 1024, 1LL << 30,
-              HEARTH_DEFAULT_MAX_MESSAGE),
-    S_NUMBER ("max_pending_bytes", S_LLONG, S_BROKER (max_pending_bytes),
-              1024, 1LL << 40, HEARTH_DEFAULT_MAX_PENDING_BYTES),
-    S_NUMBER ("default_deadline_ms", S_INT, S_BROKER (default_deadline_ms), 1,
-              S_DAY_MS, HEARTH_DEFAULT_DEADLINE_MS),
-    S_NUMBER ("linger_ms", S_INT, S_BROKER (linger_ms), 0, S_DAY_MS,
-              HEARTH_DEFAULT_LINGER_MS),
-    S_NUMBER ("grace_ms", S_INT, S_BROKER (grace_ms), 0, 3600000,
-              HEARTH_DEFAULT_GRACE_MS),
-    S_END
+    { .key = "hearth_broker_settings", .type = HEARTH_SETTING_INCLUDE,
+      .offset = S_BROKER (settings), .table = hearth_broker_settings },
+    HEARTH_SETTING_END
 };
 
-static const s_key_t s_schema_keys[] = {
-    S_OF_TYPE ("input", S_STRING, S_SERVICE (input_schema)),
-    S_OF_TYPE ("output", S_STRING, S_SERVICE (output_schema)),
-    S_END
+static const hearth_setting_t s_schema_keys[] = {
+    S_OF_TYPE ("input", STRING, S_SERVICE (input_schema)),
+    S_OF_TYPE ("output", STRING, S_SERVICE (output_schema)),
+    HEARTH_SETTING_END
 };
+
+static const char *const s_framings[] = { "line", "length", NULL };
+_Static_assert (sizeof (hearth_framing_t) == sizeof (int),
+                "an ENUM setting is stored as an int");
 
 /*  Defaults as hearth-worker's and `python3 -m hearth serve`'s.           */
-static const s_key_t s_service_keys[] = {
-    S_OF_TYPE ("command", S_ARGV, S_SERVICE (command)),
-    S_OF_TYPE ("module", S_STRING, S_SERVICE (module)),
-    S_OF_TYPE ("worker", S_ARGV, S_SERVICE (worker)),
-    S_OF_TYPE ("directory", S_STRING, S_SERVICE (directory)),
-    S_NUMBER ("processes", S_INT, S_SERVICE (processes), 1, 256, 1),
-    S_NUMBER ("concurrency", S_INT, S_SERVICE (concurrency), 1, 1024, 1),
-    S_NUMBER ("timeout_ms", S_INT, S_SERVICE (timeout_ms), 1, S_DAY_MS, 30000),
-    S_NUMBER ("start_timeout_ms", S_INT, S_SERVICE (start_timeout_ms), 1,
-              S_DAY_MS, 60000),
-    S_OF_TYPE ("ready_line", S_STRING, S_SERVICE (ready_line)),
-    S_NUMBER ("framing", S_FRAMING, S_SERVICE (framing), 0, 0,
-              HEARTH_FRAMING_LINE),
-    S_OF_TYPE ("per_request", S_BOOL, S_SERVICE (per_request)),
-    S_OF_TYPE ("idempotent", S_BOOL, S_SERVICE (idempotent)),
-    S_OF_TYPE ("description", S_STRING, S_SERVICE (description)),
-    S_OF_TYPE ("version", S_STRING, S_SERVICE (version)),
-    S_SECTION ("schema", s_schema_keys),
-    S_OF_TYPE ("example", S_STRING, S_SERVICE (example)),
-    S_END
+const hearth_setting_t hearth_config_service_keys[] = {
+    S_OF_TYPE ("command", LIST, S_SERVICE (command)),
+    S_OF_TYPE ("module", STRING, S_SERVICE (module)),
+    S_OF_TYPE ("worker", LIST, S_SERVICE (worker)),
+    S_OF_TYPE ("directory", STRING, S_SERVICE (directory)),
+    S_NUMBER ("processes", S_SERVICE (processes), 1, 256, 1),
+    S_NUMBER ("concurrency", S_SERVICE (concurrency), 1, 1024, 1),
+    S_NUMBER ("timeout_ms", S_SERVICE (timeout_ms), 1, S_DAY_MS, 30000),
+    S_NUMBER ("start_timeout_ms", S_SERVICE (start_timeout_ms), 1, S_DAY_MS,
+              60000),
+    S_OF_TYPE ("ready_line", STRING, S_SERVICE (ready_line)),
+    { .key = "framing", .type = HEARTH_SETTING_ENUM,
+      .offset = S_SERVICE (framing), .names = s_framings,
+      .value = HEARTH_FRAMING_LINE },
+    S_OF_TYPE ("per_request", BOOL, S_SERVICE (per_request)),
+    S_OF_TYPE ("idempotent", BOOL, S_SERVICE (idempotent)),
+    S_OF_TYPE ("description", STRING, S_SERVICE (description)),
+    S_OF_TYPE ("version", STRING, S_SERVICE (version)),
+    { .key = "schema", .type = HEARTH_SETTING_SECTION, .table = s_schema_keys },
+    S_OF_TYPE ("example", STRING, S_SERVICE (example)),
+    HEARTH_SETTING_END
 };
 
-static const s_key_t s_root_keys[] = {
-    S_SECTION ("broker", s_broker_keys),
-    S_OF_TYPE ("services", S_SERVICES, 0),
-    S_OF_TYPE ("pipelines", S_PIPELINES, 0),
-    S_END
+const hearth_setting_t hearth_config_keys[] = {
+    { .key = "broker", .type = HEARTH_SETTING_SECTION,
+      .offset = offsetof (hearth_config_t, broker), .table = s_broker_keys },
+    S_OF_TYPE ("services", SPECIAL, 0),
+    S_OF_TYPE ("pipelines", SPECIAL, 0),
+    HEARTH_SETTING_END
 };
 
 /* --------------------------------------------------------------- values */
@@ -443,45 +410,49 @@ s_is_null (const s_node_t *node)
 }
 
 static int
-s_set_number (s_loader_t *self, const s_key_t *key, const s_node_t *value,
-              void *field)
+s_set_number (s_loader_t *self, const hearth_setting_t *key,
+              const s_node_t *value, void *base)
 {
-    if (value->kind != S_SCALAR || !value->plain)
-        return s_fail_at (self, value, "'%s' must be an integer", key->name);
-    char *end;
-    errno = 0;
-    long long number = strtoll (value->text, &end, 10);
-    if (end == value->text || *end)
-        return s_fail_at (self, value, "'%s' must be an integer", key->name);
-    if (errno == ERANGE || number < key->min || number > key->max)
-        return s_fail (self, value->line, value->column,
-                       "'%s' must be %lld to %lld, not %s", key->name,
-                       key->min, key->max, value->text);
-    if (key->type == S_INT)
-        *(int *) field = (int) number;
-    else
-        *(long long *) field = number;
+    int rc = value->kind == S_SCALAR && value->plain
+           ? hearth_settings_set (key, value->text, base) : -1;
+    if (rc == -1)
+        return s_fail_at (self, value, "'%s' must be an integer", key->key);
+    if (rc == -2)
+        return s_fail_at (self, value, "'%s' must be %lld to %lld, not %s",
+                          key->key, key->min, key->max, value->text);
     return 0;
 }
 
 static int
-s_set_bool (s_loader_t *self, const s_key_t *key, const s_node_t *value,
-            bool *field)
+s_set_bool (s_loader_t *self, const hearth_setting_t *key,
+            const s_node_t *value, void *base)
 {
     if (value->kind == S_SCALAR && value->plain
-    &&  (strcmp (value->text, "true") == 0 || strcmp (value->text, "false") == 0)) {
-        *field = value->text[0] == 't';
+    &&  hearth_settings_set (key, value->text, base) == 0)
         return 0;
-    }
-    return s_fail_at (self, value, "'%s' must be true or false", key->name);
+    return s_fail_at (self, value, "'%s' must be true or false", key->key);
 }
 
 static int
-s_set_string (s_loader_t *self, const s_key_t *key, const s_node_t *value,
-              char **field)
+s_set_enum (s_loader_t *self, const hearth_setting_t *key,
+            const s_node_t *value, void *base)
+{
+    if (value->kind == S_SCALAR
+    &&  hearth_settings_set (key, value->text, base) == 0)
+        return 0;
+    char names[160];
+    hearth_settings_names (key, names, sizeof names);
+    return s_fail_at (self, value, "'%s' must be %s", key->key, names);
+}
+
+/*  The loader's strings are its own copies (hearth_config_destroy frees
+    them), so they are not set through hearth_settings_set.                 */
+static int
+s_set_string (s_loader_t *self, const hearth_setting_t *key,
+              const s_node_t *value, char **field)
 {
     if (value->kind != S_SCALAR)
-        return s_fail_at (self, value, "'%s' must be a string", key->name);
+        return s_fail_at (self, value, "'%s' must be a string", key->key);
     char *copy = strdup (value->text);
     if (!copy)
         return s_fail_at (self, value, "out of memory");
@@ -491,15 +462,15 @@ s_set_string (s_loader_t *self, const s_key_t *key, const s_node_t *value,
 }
 
 static int
-s_set_argv (s_loader_t *self, const s_key_t *key, const s_node_t *value,
-            hearth_config_argv_t *field)
+s_set_argv (s_loader_t *self, const hearth_setting_t *key,
+            const s_node_t *value, hearth_config_argv_t *field)
 {
     if (value->kind != S_SEQUENCE || value->count == 0)
         return s_fail_at (self, value, "'%s' must be a non-empty list of "
-                          "strings", key->name);
+                          "strings", key->key);
     if (key->max && value->count > (size_t) key->max)
         return s_fail_at (self, value, "'%s' must have at most %lld items",
-                          key->name, key->max);
+                          key->key, key->max);
     hearth_config_argv_t argv = { calloc (value->count + 1, sizeof (char *)), 0 };
     if (!argv.argv)
         return s_fail_at (self, value, "out of memory");
@@ -508,7 +479,7 @@ s_set_argv (s_loader_t *self, const s_key_t *key, const s_node_t *value,
         if (item->kind != S_SCALAR || s_is_null (item)) {
             s_argv_free (&argv);
             return s_fail_at (self, item, "'%s' must be a non-empty list of "
-                              "strings", key->name);
+                              "strings", key->key);
         }
         if (!(argv.argv[argv.count++] = strdup (item->text))) {
             s_argv_free (&argv);
@@ -520,84 +491,63 @@ s_set_argv (s_loader_t *self, const s_key_t *key, const s_node_t *value,
     return 0;
 }
 
+/*  Gives every key of table its default in the struct at base: numbers,
+    booleans and enums as the table says, and a list its one default item
+    (the loader owns that copy).                                            */
 static int
-s_set_framing (s_loader_t *self, const s_key_t *key, const s_node_t *value,
-               hearth_framing_t *field)
+s_defaults (const hearth_setting_t *table, void *base)
 {
-    if (value->kind == S_SCALAR && strcmp (value->text, "line") == 0)
-        *field = HEARTH_FRAMING_LINE;
-    else
-    if (value->kind == S_SCALAR && strcmp (value->text, "length") == 0)
-        *field = HEARTH_FRAMING_LENGTH;
-    else
-        return s_fail_at (self, value, "'%s' must be line or length",
-                          key->name);
-    return 0;
-}
-
-/*  Sets every key of table to its default, in the struct at base.         */
-static int
-s_defaults (const s_key_t *table, void *base)
-{
-    for (const s_key_t *key = table; key->name; key++) {
+    hearth_settings_defaults (table, base);
+    for (const hearth_setting_t *key = table; key->key; key++) {
         void *field = (char *) base + key->offset;
-        switch (key->type) {
-            case S_INT:     *(int *) field = (int) key->value; break;
-            case S_LLONG:   *(long long *) field = key->value; break;
-            case S_BOOL:    *(bool *) field = key->value != 0; break;
-            case S_FRAMING: *(hearth_framing_t *) field =
-                                (hearth_framing_t) key->value; break;
-            case S_MAP:
-                if (s_defaults (key->table, base))
-                    return -1;
-                break;
-            case S_ARGV:
-                if (key->text) {
-                    hearth_config_argv_t *argv = field;
-                    argv->argv = calloc (2, sizeof (char *));
-                    if (!argv->argv || !(argv->argv[0] = strdup (key->text)))
-                        return -1;
-                    argv->count = 1;
-                }
-                break;
-            default:
-                break;
+        if ((key->type == HEARTH_SETTING_SECTION
+        ||   key->type == HEARTH_SETTING_INCLUDE)
+        &&  s_defaults (key->table, field))
+            return -1;
+        if (key->type == HEARTH_SETTING_LIST && key->text) {
+            hearth_config_argv_t *argv = field;
+            argv->argv = calloc (2, sizeof (char *));
+            if (!argv->argv || !(argv->argv[0] = strdup (key->text)))
+                return -1;
+            argv->count = 1;
         }
     }
     return 0;
 }
 
-static int s_apply_table (s_loader_t *self, const s_key_t *table,
+static int s_apply_table (s_loader_t *self, const hearth_setting_t *table,
                           const s_node_t *map, void *base, const char *where);
 static int s_load_services (s_loader_t *self, const s_node_t *map);
 
 static int
-s_apply_key (s_loader_t *self, const s_key_t *key, const s_node_t *value,
-             void *base)
+s_apply_key (s_loader_t *self, const hearth_setting_t *key,
+             const s_node_t *value, void *base)
 {
     void *field = (char *) base + key->offset;
     if (s_is_null (value))
-        return s_fail_at (self, value, "'%s' has no value", key->name);
+        return s_fail_at (self, value, "'%s' has no value", key->key);
     switch (key->type) {
-        case S_INT:
-        case S_LLONG:   return s_set_number (self, key, value, field);
-        case S_BOOL:    return s_set_bool (self, key, value, field);
-        case S_STRING:  return s_set_string (self, key, value, field);
-        case S_ARGV:    return s_set_argv (self, key, value, field);
-        case S_FRAMING: return s_set_framing (self, key, value, field);
-        case S_MAP:
+        case HEARTH_SETTING_INT:
+        case HEARTH_SETTING_SIZE:   return s_set_number (self, key, value, base);
+        case HEARTH_SETTING_BOOL:   return s_set_bool (self, key, value, base);
+        case HEARTH_SETTING_ENUM:   return s_set_enum (self, key, value, base);
+        case HEARTH_SETTING_STRING: return s_set_string (self, key, value, field);
+        case HEARTH_SETTING_LIST:   return s_set_argv (self, key, value, field);
+        case HEARTH_SETTING_SECTION:
             if (value->kind != S_MAPPING)
                 return s_fail_at (self, value, "'%s' must be a map",
-                                  key->name);
-            return s_apply_table (self, key->table, value, base, key->name);
-        case S_SERVICES:
-            return s_load_services (self, value);
-        case S_PIPELINES:
+                                  key->key);
+            return s_apply_table (self, key->table, value, field, key->key);
+        case HEARTH_SETTING_SPECIAL:
+            if (strcmp (key->key, "services") == 0)
+                return s_load_services (self, value);
             if (value->kind != S_MAPPING)
                 return s_fail_at (self, value, "'%s' must be a map",
-                                  key->name);
+                                  key->key);
             self->pipelines = value;
             return 0;
+        case HEARTH_SETTING_INCLUDE:
+            break;                  /* never found by key                   */
     }
     return -1;
 }
@@ -605,18 +555,18 @@ s_apply_key (s_loader_t *self, const s_key_t *key, const s_node_t *value,
 /*  Applies each key: value of map through table; where names the section
     in the message about an unknown key.                                    */
 static int
-s_apply_table (s_loader_t *self, const s_key_t *table, const s_node_t *map,
-               void *base, const char *where)
+s_apply_table (s_loader_t *self, const hearth_setting_t *table,
+               const s_node_t *map, void *base, const char *where)
 {
     for (size_t i = 0; i + 1 < map->count; i += 2) {
         const s_node_t *name = map->child[i];
-        const s_key_t *key = table;
-        while (key->name && strcmp (key->name, name->text) != 0)
-            key++;
-        if (!key->name)
+        size_t offset = 0;
+        const hearth_setting_t *key = hearth_settings_find (table, name->text,
+                                                            &offset);
+        if (!key)
             return s_fail_at (self, name, "unknown key '%s' in %s",
                               name->text, where);
-        if (s_apply_key (self, key, map->child[i + 1], base))
+        if (s_apply_key (self, key, map->child[i + 1], (char *) base + offset))
             return -1;
     }
     return 0;
@@ -641,14 +591,14 @@ s_lookup (const s_node_t *map, const char *key)
 static int
 s_check_broker (s_loader_t *self, const s_node_t *root)
 {
-    const hearth_config_broker_t *broker = &self->config->broker;
+    const hearth_broker_config_t *broker = &self->config->broker.settings;
     if (broker->max_pending_bytes >= broker->max_message)
         return 0;
     const s_node_t *section = s_lookup (root, "broker");
     const s_node_t *at = s_lookup (section, "max_pending_bytes");
     return s_fail_at (self, at ? at : s_lookup (section, "max_message"),
-                      "max_pending_bytes (%lld) must be at least max_message "
-                      "(%lld)", broker->max_pending_bytes, broker->max_message);
+                      "max_pending_bytes (%zu) must be at least max_message "
+                      "(%zu)", broker->max_pending_bytes, broker->max_message);
 }
 
 const char *
@@ -701,11 +651,11 @@ s_load_service (s_loader_t *self, const s_node_t *name, const s_node_t *value)
     config->service_count++;
     service->line = name->line;
     service->name = strdup (name->text);
-    if (!service->name || s_defaults (s_service_keys, service))
+    if (!service->name || s_defaults (hearth_config_service_keys, service))
         return s_fail_at (self, name, "out of memory");
     char where[HEARTH_SERVICE_MAX + 32];
     snprintf (where, sizeof where, "service '%s'", name->text);
-    if (s_apply_table (self, s_service_keys, value, service, where))
+    if (s_apply_table (self, hearth_config_service_keys, value, service, where))
         return -1;
     if (service->kind == HEARTH_SERVICE_COMMAND && service->module)
         service->kind = HEARTH_SERVICE_MODULE;
@@ -814,7 +764,7 @@ s_load (const char *text, size_t length, const char *name, char *error,
         error[0] = 0;
     self.config = calloc (1, sizeof *self.config);
     if (!self.config || !(self.config->source = strdup (name))
-    ||  s_defaults (s_root_keys, self.config)) {
+    ||  s_defaults (hearth_config_keys, self.config)) {
         s_fail (&self, 1, 1, "out of memory");
         hearth_config_destroy (&self.config);
         return NULL;
@@ -832,7 +782,7 @@ s_load (const char *text, size_t length, const char *name, char *error,
         rc = s_fail_at (&self, root, "the config must be a map with "
                         "'services'");
     if (rc == 0)
-        rc = s_apply_table (&self, s_root_keys, root, self.config,
+        rc = s_apply_table (&self, hearth_config_keys, root, self.config,
                             "the top level");
     if (rc == 0 && self.config->service_count == 0)
         rc = s_fail (&self, 1, 1, "no 'services': a mesh needs at least one "

@@ -14,7 +14,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "hearth_broker_settings.h"
 #include "hearth_route.h"
+#include "hearth_settings.h"
 
 #define HEARTH_CONFIG_DEPTH_MAX   8         /* nested maps and lists        */
 #define HEARTH_CONFIG_SIZE_MAX    (1 << 20) /* bytes in a config file       */
@@ -44,14 +46,7 @@ typedef struct {
 
 typedef struct {
     hearth_config_argv_t bind;          /* endpoints; never empty            */
-    int heartbeat_ms;
-    int liveness;
-    int queue_max;
-    long long max_message;
-    long long max_pending_bytes;
-    int default_deadline_ms;
-    int linger_ms;
-    int grace_ms;
+    hearth_broker_config_t settings;    /* hearth_broker_settings[]'s keys   */
 } hearth_config_broker_t;
 
 typedef struct {
@@ -91,6 +86,13 @@ typedef struct {
     hearth_config_pipeline_t *pipelines;
     size_t pipeline_count;
 } hearth_config_t;
+
+/*  The keys of mesh.yml: the top level, whose SECTION rows lead to the
+    broker's (bind plus hearth_broker_settings[]) and, through the SPECIAL
+    row "services", hearth_config_service_keys[] (one service's). For the
+    test that schemas/CONFIG.md lists every key with its default.           */
+extern const hearth_setting_t hearth_config_keys[];
+extern const hearth_setting_t hearth_config_service_keys[];
 
 /*  Loads and checks the mesh.yml at path. Returns a config the caller owns
     (free with hearth_config_destroy), or NULL with the reason written to

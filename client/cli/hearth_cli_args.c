@@ -2,8 +2,8 @@
 #include "hearth_cli_args.h"
 #include "hearth_cli_out.h"
 #include "hearth/hearth.h"
+#include "hearth_number.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -52,15 +52,7 @@ hearth_cli_args_usage (FILE *out)
 int
 hearth_cli_args_int (const char *text, int min, int max, int *value)
 {
-    if (!text || !*text)
-        return -1;
-    errno = 0;
-    char *end;
-    long number = strtol (text, &end, 10);
-    if (errno || *end || number < min || number > max)
-        return -1;
-    *value = (int) number;
-    return 0;
+    return hearth_number_int (text, min, max, value) ? -1 : 0;
 }
 
 void

@@ -20,7 +20,8 @@ typedef struct {
 int hearth_cli_args_parse (int argc, char **argv, hearth_cli_opts_t *opts,
                            int *command);
 
-/*  Parses a decimal integer in [min, max]. Returns 0, or -1 if text is not
+/*  Parses a decimal integer in [min, max] with hearth_number_int (common/,
+    the one number parser). Returns 0, or -1 if text is not
     one (empty, trailing characters, out of range).                          */
 int hearth_cli_args_int (const char *text, int min, int max, int *value);
 

@@ -15,6 +15,7 @@
 #include "hearth_clock.h"
 #include "hearth_log.h"
 #include "hearth_meta.h"
+#include "hearth_settings.h"
 #include "hearth/hearth.h"
 
 #include <arpa/inet.h>
@@ -80,13 +81,10 @@ const char hearth_cli_up_usage[] =
     "workers, then the broker (which drains), and exits 0.\n"
     "Without -c it runs the embedded default mesh of the example experts\n"
     "(sentiment, wordcount, slowstart, keywords, pipeline 'opinions').\n"
-    "\n"
-    "  -c, --config FILE  the mesh to run (schemas/CONFIG.md)\n"
-"      --bind ENDPOINT  instead of the mesh's first broker bind (a port of\n"
-"                     * picks a free one, shown in the status table)\n"
-    "      --check        load and check the mesh, print a summary, exit\n"
-    "      --print-default  print the embedded default mesh and exit\n"
-    "  -h, --help         show this help\n"
+    "\n";
+
+static const char s_usage_tail[] =
+    "  -h, --help           show this help\n"
     "\n"
     "Programs (hearth-broker, hearth-worker, and commands named without a\n"
     "'/') are looked up next to this executable, in the build tree, then on\n"
@@ -100,6 +98,40 @@ const char hearth_cli_up_usage[] =
     "\n"
     "Exit status: 0 after a clean stop, 1 if the mesh cannot start, 2 on a\n"
     "usage error.\n";
+
+/*  up's own options; the mesh itself is read from the file.               */
+typedef struct {
+    const char *config;             /* -c FILE, or NULL: the default mesh   */
+    const char *bind;               /* replaces the first broker bind       */
+    bool check;
+    bool print_default;
+} s_options_t;
+
+#define S_OPTION(field) offsetof (s_options_t, field)
+
+static const hearth_setting_t s_settings[] = {
+    { .key = "config", .letter = 'c', .type = HEARTH_SETTING_STRING,
+      .offset = S_OPTION (config), .metavar = "FILE",
+      .help = "the mesh to run (schemas/CONFIG.md)" },
+    { .key = "bind", .type = HEARTH_SETTING_STRING, .offset = S_OPTION (bind),
+      .metavar = "ENDPOINT",
+      .help = "instead of the mesh's first broker bind (a port of * picks a "
+              "free one, shown in the status table)" },
+    { .key = "check", .type = HEARTH_SETTING_BOOL, .offset = S_OPTION (check),
+      .help = "load and check the mesh, print a summary, exit" },
+    { .key = "print_default", .type = HEARTH_SETTING_BOOL,
+      .offset = S_OPTION (print_default),
+      .help = "print the embedded default mesh and exit" },
+    HEARTH_SETTING_END
+};
+
+static void
+s_usage (FILE *out)
+{
+    fputs (hearth_cli_up_usage, out);
+    hearth_settings_usage (s_settings, 23, out);
+    fputs (s_usage_tail, out);
+}
 
 #define S_POLL_MS       100     /* supervision tick                         */
 #define S_READY_POLL_MS 250     /* between readiness checks                 */
@@ -519,16 +551,16 @@ s_add_broker (s_up_t *self, const char *program)
     s_strv_option (&argv, "--bind", "%s", self->bind0);
     for (size_t i = 1; i < broker->bind.count; i++)
         s_strv_option (&argv, "--bind", "%s", broker->bind.argv[i]);
-    s_strv_option (&argv, "--heartbeat", "%d", broker->heartbeat_ms);
-    s_strv_option (&argv, "--liveness", "%d", broker->liveness);
-    s_strv_option (&argv, "--queue-max", "%d", broker->queue_max);
-    s_strv_option (&argv, "--max-message", "%lld", broker->max_message);
-    s_strv_option (&argv, "--max-pending-bytes", "%lld",
-                   broker->max_pending_bytes);
+    s_strv_option (&argv, "--heartbeat", "%d", broker->settings.heartbeat_ms);
+    s_strv_option (&argv, "--liveness", "%d", broker->settings.liveness);
+    s_strv_option (&argv, "--queue-max", "%d", broker->settings.queue_max);
+    s_strv_option (&argv, "--max-message", "%zu", broker->settings.max_message);
+    s_strv_option (&argv, "--max-pending-bytes", "%zu",
+                   broker->settings.max_pending_bytes);
     s_strv_option (&argv, "--default-deadline", "%d",
-                   broker->default_deadline_ms);
-    s_strv_option (&argv, "--linger", "%d", broker->linger_ms);
-    s_strv_option (&argv, "--grace", "%d", broker->grace_ms);
+                   broker->settings.default_deadline_ms);
+    s_strv_option (&argv, "--linger", "%d", broker->settings.linger_ms);
+    s_strv_option (&argv, "--grace", "%d", broker->settings.grace_ms);
     for (size_t i = 0; i < self->config->pipeline_count; i++) {
         const hearth_config_pipeline_t *pipeline = &self->config->pipelines[i];
         if (*pipeline->route)       /* emptied: left out of the mesh        */
@@ -1002,7 +1034,7 @@ s_stop (s_up_t *self)
                      size - 1, size == 2 ? "" : "es");
     hearth_supervisor_stop (self->supervisor, 1, size - 1, S_WORKER_STOP_MS);
     hearth_supervisor_stop (self->supervisor, 0, 1,
-                            self->config->broker.grace_ms + 5000);
+                            self->config->broker.settings.grace_ms + 5000);
     hearth_log_info ("stopped");
 }
 
@@ -1040,38 +1072,33 @@ s_print_summary (const s_up_t *self)
 /*  Parses up's options. Returns -1 on a usage error, 1 when done (help,
     print-default), else 0.                                                  */
 static int
-s_parse (int argc, char **argv, const char **path, const char **bind,
-         bool *check)
+s_parse (int argc, char **argv, s_options_t *options)
 {
-    enum { OPT_CHECK = 1000, OPT_PRINT_DEFAULT, OPT_BIND };
-    static const struct option options[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "check", no_argument, NULL, OPT_CHECK },
-        { "bind", required_argument, NULL, OPT_BIND },
-        { "print-default", no_argument, NULL, OPT_PRINT_DEFAULT },
+    static const struct option extra[] = {
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
+    memset (options, 0, sizeof *options);
+    hearth_settings_getopt_t parser;
+    hearth_settings_getopt_init (&parser, s_settings, ":h", extra);
     opterr = 0;
     optind = 0;
     int c;
-    while ((c = getopt_long (argc, argv, ":c:h", options, NULL)) != -1) {
-        if (c == 'c')
-            *path = optarg;
-        else
-        if (c == OPT_CHECK)
-            *check = true;
-        else
-        if (c == OPT_BIND)
-            *bind = optarg;
-        else
-        if (c == OPT_PRINT_DEFAULT) {
-            fputs (s_default_mesh, stdout);
-            return 1;
+    while ((c = getopt_long (argc, argv, parser.shorts, parser.options,
+                             NULL)) != -1) {
+        const hearth_setting_t *setting =
+            hearth_settings_getopt_setting (&parser, c);
+        if (setting) {
+            /*  Strings and flags: nothing to refuse.                       */
+            hearth_settings_set (setting, optarg, options);
+            if (options->print_default) {
+                fputs (s_default_mesh, stdout);
+                return 1;
+            }
         }
         else
         if (c == 'h') {
-            fputs (hearth_cli_up_usage, stdout);
+            s_usage (stdout);
             return 1;
         }
         else {
@@ -1091,10 +1118,8 @@ int
 hearth_cli_up (const hearth_cli_opts_t *opts, int argc, char **argv)
 {
     (void) opts;                    /* the mesh says where the broker is    */
-    const char *path = NULL;
-    const char *bind = NULL;
-    bool check = false;
-    int rc = s_parse (argc, argv, &path, &bind, &check);
+    s_options_t options;
+    int rc = s_parse (argc, argv, &options);
     if (rc)
         return rc > 0 ? HEARTH_EXIT_OK : HEARTH_EXIT_USAGE;
     s_up_t self;
@@ -1105,11 +1130,12 @@ hearth_cli_up (const hearth_cli_opts_t *opts, int argc, char **argv)
     snprintf (self.exe_dir, sizeof self.exe_dir, "%s",
               len > 0 ? dirname (exe) : ".");
     s_python_path (&self);
-    if (s_load (&self, path) || (bind && s_override_bind (&self, bind))) {
+    if (s_load (&self, options.config)
+    ||  (options.bind && s_override_bind (&self, options.bind))) {
         s_destroy (&self);
         return HEARTH_EXIT_ERROR;
     }
-    if (check) {
+    if (options.check) {
         s_print_summary (&self);
         s_destroy (&self);
         return HEARTH_EXIT_OK;

@@ -9,7 +9,8 @@
 
 #include "hearth_cli_args.h"
 
-/*  The text of `hearth up --help`.                                          */
+/*  The head of `hearth up --help`: the usage line and what up does. The
+    options follow it, printed from up's settings table.                    */
 extern const char hearth_cli_up_usage[];
 
 /*  Runs `up` with its arguments (argv[0] is "up"). Returns the exit code:

@@ -29,14 +29,14 @@ test_deploy_example (void)
     CHECK_INT (config->broker.bind.count, 1);
     CHECK_STR (config->broker.bind.argv[0], "tcp://127.0.0.1:5555");
     CHECK (config->broker.bind.argv[1] == NULL);
-    CHECK_INT (config->broker.heartbeat_ms, 1000);
-    CHECK_INT (config->broker.liveness, 3);
-    CHECK_INT (config->broker.queue_max, 1000);
-    CHECK_INT (config->broker.max_message, 16777216);
-    CHECK_INT (config->broker.max_pending_bytes, 1073741824);
-    CHECK_INT (config->broker.default_deadline_ms, 30000);
-    CHECK_INT (config->broker.linger_ms, 5000);
-    CHECK_INT (config->broker.grace_ms, 5000);
+    CHECK_INT (config->broker.settings.heartbeat_ms, 1000);
+    CHECK_INT (config->broker.settings.liveness, 3);
+    CHECK_INT (config->broker.settings.queue_max, 1000);
+    CHECK_INT (config->broker.settings.max_message, 16777216);
+    CHECK_INT (config->broker.settings.max_pending_bytes, 1073741824);
+    CHECK_INT (config->broker.settings.default_deadline_ms, 30000);
+    CHECK_INT (config->broker.settings.linger_ms, 5000);
+    CHECK_INT (config->broker.settings.grace_ms, 5000);
     CHECK_INT (config->service_count, 4);
 
     const hearth_config_service_t *wordcount =
@@ -101,8 +101,8 @@ test_defaults (void)
     CHECK_STR (config->source, "mini.yml");
     CHECK_INT (config->broker.bind.count, 1);
     CHECK_STR (config->broker.bind.argv[0], HEARTH_DEFAULT_ENDPOINT);
-    CHECK_INT (config->broker.heartbeat_ms, HEARTH_DEFAULT_HEARTBEAT_MS);
-    CHECK_INT (config->broker.grace_ms, HEARTH_DEFAULT_GRACE_MS);
+    CHECK_INT (config->broker.settings.heartbeat_ms, HEARTH_DEFAULT_HEARTBEAT_MS);
+    CHECK_INT (config->broker.settings.grace_ms, HEARTH_DEFAULT_GRACE_MS);
     const hearth_config_service_t *echo = &config->services[0];
     CHECK_STR (echo->name, "echo");
     CHECK_INT (echo->kind, HEARTH_SERVICE_COMMAND);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include "hearth/hearth.h"
 #include "hearth_log.h"
+#include "hearth_number.h"
 #include "sentiment.h"
 
 #define S_IDENT "hearth-expert-sentiment"
@@ -89,16 +90,13 @@ s_usage (FILE *out)
         "  -h, --help              this text\n");
 }
 
-/*  Parses a whole non-negative decimal within max; -1 if not one.          */
+/*  A whole number in [0, max], or -1 if text is not one: the worker then
+    refuses the -1 as it refuses any bad count.                             */
 static int
-s_parse_count (const char *text, long max)
+s_parse_count (const char *text, int max)
 {
-    char *end;
-    errno = 0;
-    long value = strtol (text, &end, 10);
-    if (errno || end == text || *end || value < 0 || value > max)
-        return -1;
-    return (int) value;
+    int value;
+    return hearth_number_int (text, 0, max, &value) ? -1 : value;
 }
 
 static const char s_input_schema[] =

@@ -11,12 +11,11 @@
 #include <stdbool.h>
 #include "hw_framing.h"
 
-#define HW_DEFAULT_TIMEOUT_MS       30000
-#define HW_DEFAULT_START_TIMEOUT_MS 60000
 #define HW_PROCESSES_MAX            1024
 
 /*  Everything a host needs. Not copied: the strings and argv must outlive
-    the host (main's argv does).                                            */
+    the host (main's argv does). The defaults, ranges and options of the
+    settings among them are one table, hw_settings[] (hw_options.h).      */
 typedef struct {
     const char *service;        /* required                                 */
     const char *endpoint;       /* broker, e.g. tcp://127.0.0.1:5555        */
