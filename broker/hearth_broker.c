@@ -38,14 +38,17 @@ s_service_free (void **item_p)
 static int
 s_router_setup (hearth_broker_t *self)
 {
-    int on = 1, hwm = 100000, linger = 0;
+    /*  What peers send us is read at once, so the receive side keeps the
+        default bound of the send side.                                      */
+    int on = 1, rcvhwm = HEARTH_DEFAULT_SEND_HWM, linger = 0;
     /*  Refuse frames far beyond the limit at the transport, so a hostile
         peer cannot make us buffer gigabytes; between the limit and this
         guard we still read the message and answer 413.                      */
     int64_t guard = (int64_t) self->config.max_message * 2;
     if (zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &on, sizeof on)
-    ||  zmq_setsockopt (self->router, ZMQ_SNDHWM, &hwm, sizeof hwm)
-    ||  zmq_setsockopt (self->router, ZMQ_RCVHWM, &hwm, sizeof hwm)
+    ||  zmq_setsockopt (self->router, ZMQ_SNDHWM, &self->config.send_hwm,
+                        sizeof self->config.send_hwm)
+    ||  zmq_setsockopt (self->router, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm)
     ||  zmq_setsockopt (self->router, ZMQ_LINGER, &linger, sizeof linger)
     ||  zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &guard, sizeof guard))
         return -1;

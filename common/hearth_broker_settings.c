@@ -44,6 +44,11 @@ const hearth_setting_t hearth_broker_settings[] = {
       .offset = S_FIELD (grace_ms), .min = 0, .max = S_HOUR_MS,
       .value = HEARTH_DEFAULT_GRACE_MS, .metavar = "MS",
       .help = "drain time on SIGINT/SIGTERM" },
+    { .key = "send_hwm", .type = HEARTH_SETTING_INT,
+      .offset = S_FIELD (send_hwm), .min = 1, .max = 10000000,
+      .value = HEARTH_DEFAULT_SEND_HWM, .metavar = "N",
+      .help = "messages queued for one peer; a worker past it is rested "
+              "until it speaks again" },
     HEARTH_SETTING_END
 };
 

@@ -23,6 +23,8 @@ typedef struct {
     int default_deadline_ms;    /* for requests that carry none              */
     int linger_ms;              /* how long a worker-less service is kept    */
     int grace_ms;               /* drain time on stop                        */
+    int send_hwm;               /* messages queued for one peer before a
+                                   send to it fails: the worker is rested  */
 } hearth_broker_config_t;
 
 /*  One row per field of hearth_broker_config_t, ended by a NULL key.       */

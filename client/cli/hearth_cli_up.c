@@ -561,6 +561,7 @@ s_add_broker (s_up_t *self, const char *program)
                    broker->settings.default_deadline_ms);
     s_strv_option (&argv, "--linger", "%d", broker->settings.linger_ms);
     s_strv_option (&argv, "--grace", "%d", broker->settings.grace_ms);
+    s_strv_option (&argv, "--send-hwm", "%d", broker->settings.send_hwm);
     for (size_t i = 0; i < self->config->pipeline_count; i++) {
         const hearth_config_pipeline_t *pipeline = &self->config->pipelines[i];
         if (*pipeline->route)       /* emptied: left out of the mesh        */

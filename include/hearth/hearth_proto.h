@@ -118,6 +118,7 @@
 #define HEARTH_DEFAULT_DEADLINE_MS   30000
 #define HEARTH_DEFAULT_GRACE_MS      5000
 #define HEARTH_DEFAULT_LINGER_MS     5000
+#define HEARTH_DEFAULT_SEND_HWM      100000   /* messages queued per peer   */
 #define HEARTH_CREDIT_MAX            10000
 
 #endif

@@ -234,3 +234,27 @@ def test_services_without_workers_bounded(env):
     assert job is not None
     worker.reply(job, 200, b"ok")
     assert native.recv(rid=rid).body == b"ok"
+
+
+def test_rested_worker_is_served_again(hearth):
+    """5.2: "A worker that cannot take a message (a send to it fails because
+    its pipe is full: it stopped reading, e.g. stopped with SIGSTOP) is
+    rested: it gets no requests until the broker next hears from it, and any
+    message from it makes it ready again." With send_hwm 1 the REQUEST sent
+    right after REGISTERED finds the pipe full, while the worker holds
+    nothing: before, such a worker was never given work again."""
+    env = hearth("--send-hwm", "1", "--heartbeat", "200")
+    m = env.mesh
+    client = m.mdp_client()
+    client.request("rested", b"queued before the worker")   # MDP: waits (5.1)
+    worker = m.native_worker()
+    worker.ready("rested", wait=False)
+    # The worker reads nothing meanwhile; the broker logs that it rested it.
+    env.broker.wait_line(r"worker \S+ of 'rested' not accepting requests", timeout=10)
+    worker.heartbeat_ms = 100           # it resumes: reads, and heartbeats
+    job = worker.recv_job(timeout=10)
+    assert job is not None, "a rested worker that speaks again got no work"
+    assert job.body == b"queued before the worker"
+    worker.reply(job, 200, b"served")
+    reply = client.recv(timeout=10)
+    assert reply is not None and reply[-1] == b"served", reply
