@@ -22,7 +22,7 @@
 #include "hearth/hearth_proto.h"
 #include "hearth_broker.h"
 #include "hearth_clock.h"
-#include "hearth_route.h"
+#include "hearth_route_expr.h"
 #include "hearth_log.h"
 #include "hearth_meta.h"
 #include "hearth_wire.h"

@@ -88,7 +88,7 @@ s_worker_ready (hearth_broker_t *self, hb_worker_t *unregistered,
         hb_drop (self, msg, HB_FRAME (3), "malformed MDP READY");
         return;
     }
-    if (hearth_route_name_check (name)) {
+    if (hearth_route_expr_name_check (name)) {
         /*  RFC 8: mmi. belongs to the broker; the worker is disconnected.  */
         hearth_log_warn ("MDP worker tried to register reserved or route-like "
                          "name '%s'", name);

@@ -290,7 +290,7 @@ s_worker_ready (hearth_broker_t *self, hb_worker_t *unregistered,
         error = "service names starting with 'mmi.' or 'hearth.' are reserved";
     }
     else
-    if (hearth_route_name_check (service_name))
+    if (hearth_route_expr_name_check (service_name))
         error = "service names cannot contain spaces, ',', '[' or ']'";
     else
         error = s_parse_descriptor (hearth_frames_data (msg, HB_FRAME (4)),

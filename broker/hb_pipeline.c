@@ -5,7 +5,7 @@
 #include <stdarg.h>
 
 struct _hb_pipeline_t {
-    hearth_route_t spec;
+    hearth_route_expr_t spec;
     char *text;                 /* the expression or pipeline name          */
     hb_job_t *parent;           /* the client's request; NULL once answered */
     int stage;                  /* running stage                            */
@@ -32,7 +32,7 @@ s_pipeline_free (hb_pipeline_t *pipeline)
     for (int i = 0; i < HEARTH_ROUTE_GROUP_MAX; i++)
         zmq_msg_close (&pipeline->reply[i]);
     msgpack_sbuffer_destroy (&pipeline->trace);
-    hearth_route_free (&pipeline->spec);
+    hearth_route_expr_free (&pipeline->spec);
     free (pipeline->text);
     free (pipeline);
 }
@@ -127,9 +127,9 @@ s_start_stage (hearth_broker_t *self, hb_pipeline_t *pipeline)
     int stage = pipeline->stage;
     /*  Hold the pipeline while children are submitted: one may be answered
         (queue full) before the loop ends.                                   */
-    pipeline->pending = hearth_route_stage_size (&pipeline->spec, stage) + 1;
-    for (int i = 0; i < hearth_route_stage_size (&pipeline->spec, stage); i++) {
-        const char *name = hearth_route_service (&pipeline->spec, stage, i);
+    pipeline->pending = hearth_route_expr_stage_size (&pipeline->spec, stage) + 1;
+    for (int i = 0; i < hearth_route_expr_stage_size (&pipeline->spec, stage); i++) {
+        const char *name = hearth_route_expr_service (&pipeline->spec, stage, i);
         hb_service_t *service = hb_service_lookup (self, name, HB_FIND);
         hb_job_t *child = service ? hb_jobs_create (self->jobs, parent->deadline_at)
                                   : NULL;
@@ -161,14 +161,14 @@ s_start_stage (hearth_broker_t *self, hb_pipeline_t *pipeline)
 
 static void
 s_start (hearth_broker_t *self, hb_job_t *parent,
-                hearth_route_t *spec, const char *text)
+                hearth_route_expr_t *spec, const char *text)
 {
     hb_pipeline_t *pipeline = calloc (1, sizeof *pipeline);
     char *copy = strdup (text);
     if (!pipeline || !copy) {
         free (pipeline);
         free (copy);
-        hearth_route_free (spec);
+        hearth_route_expr_free (spec);
         hb_reply_answer (self, parent, HEARTH_STATUS_UNAVAILABLE,
                    "broker out of memory", NULL, NULL, NULL);
         hb_jobs_release (self->jobs, &parent);
@@ -238,7 +238,7 @@ s_merge_group (hb_pipeline_t *pipeline, int size, zmq_msg_t *out, char *error,
         if (!json_is_object (doc)) {
             snprintf (error, error_size, "stage %d: reply of '%s' is not a JSON "
                       "object, so the group cannot be merged", pipeline->stage,
-                      hearth_route_service (&pipeline->spec, pipeline->stage, i));
+                      hearth_route_expr_service (&pipeline->spec, pipeline->stage, i));
             json_decref (doc);
             json_decref (merged);
             return -1;
@@ -267,7 +267,7 @@ s_merge_group (hb_pipeline_t *pipeline, int size, zmq_msg_t *out, char *error,
 static void
 s_stage_complete (hearth_broker_t *self, hb_pipeline_t *pipeline)
 {
-    int size = hearth_route_stage_size (&pipeline->spec, pipeline->stage);
+    int size = hearth_route_expr_stage_size (&pipeline->spec, pipeline->stage);
     zmq_msg_t next;
     if (size == 1) {
         zmq_msg_init (&next);
@@ -327,7 +327,7 @@ hb_pipeline_expire (hearth_broker_t *self, hb_job_t *parent)
     hb_pipeline_t *pipeline = parent->pipeline;
     s_fail (self, pipeline, HEARTH_STATUS_TIMEOUT,
             "deadline exceeded at stage %d (%s) of route '%s'", pipeline->stage,
-            hearth_route_service (&pipeline->spec, pipeline->stage, 0), pipeline->text);
+            hearth_route_expr_service (&pipeline->spec, pipeline->stage, 0), pipeline->text);
     s_pipeline_settle (pipeline);
 }
 
@@ -335,31 +335,31 @@ const char *
 hb_pipeline_for (hearth_broker_t *self, const char *name)
 {
     const char *route = zhashx_lookup (self->pipelines, name);
-    return route ? route : hearth_route_is_expression (name) ? name : NULL;
+    return route ? route : hearth_route_expr_is_expression (name) ? name : NULL;
 }
 
 void
 hb_pipeline_submit (hearth_broker_t *self, hb_job_t *job, const char *name,
                     const char *route)
 {
-    hearth_route_t spec;
+    hearth_route_expr_t spec;
     char error[320];
     if (!hb_dispatch_accept (self, job))
         return;
     int status = HEARTH_STATUS_BAD_REQUEST;
-    int rc = hearth_route_parse (route, &spec, error, sizeof error);
+    int rc = hearth_route_expr_parse (route, &spec, error, sizeof error);
     /*  Every stage's service must exist now: fail fast, as for a service. */
     for (int stage = 0; rc == 0 && stage < spec.stage_count; stage++)
-        for (int i = 0; rc == 0 && i < hearth_route_stage_size (&spec, stage); i++)
-            if (!hb_service_lookup (self, hearth_route_service (&spec, stage, i),
+        for (int i = 0; rc == 0 && i < hearth_route_expr_stage_size (&spec, stage); i++)
+            if (!hb_service_lookup (self, hearth_route_expr_service (&spec, stage, i),
                                     HB_FIND)) {
                 snprintf (error, sizeof error, "stage %d: no such service '%s'",
-                          stage, hearth_route_service (&spec, stage, i));
+                          stage, hearth_route_expr_service (&spec, stage, i));
                 status = HEARTH_STATUS_NOT_FOUND;
                 rc = -1;
             }
     if (rc) {
-        hearth_route_free (&spec);
+        hearth_route_expr_free (&spec);
         hb_reply_answer (self, job, status, error, NULL, NULL, NULL);
         hb_jobs_release (self->jobs, &job);
         return;

@@ -1,7 +1,7 @@
 /*  hb_pipeline - pipelines run inside the broker.
 
     A request whose service is a route expression ("a,b,[c,d],e", parsed
-    by common/hearth_route.h) or the name of a configured pipeline becomes
+    by common/hearth_route_expr.h) or the name of a configured pipeline becomes
     a parent job; each stage sends child jobs, whose sink is the pipeline,
     through the ordinary queues and dispatch, and their answers come back
     here instead of to a client. Each stage's reply is the next stage's
@@ -16,7 +16,7 @@
 #include <zmq.h>
 #include "hearth/hearth_proto.h"
 
-#include "hearth_route.h"
+#include "hearth_route_expr.h"
 
 typedef struct _hb_pipeline_t hb_pipeline_t;
 typedef struct _hearth_broker_t hearth_broker_t;

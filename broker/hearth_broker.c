@@ -137,12 +137,12 @@ int
 hearth_broker_add_pipeline (hearth_broker_t *self, const char *name,
                             const char *route, char *error, size_t size)
 {
-    hearth_route_t spec;
+    hearth_route_expr_t spec;
     char reason[300];
-    const char *invalid = hearth_route_name_check (name);
-    int parsed = invalid ? -1 : hearth_route_parse (route, &spec, reason, sizeof reason);
+    const char *invalid = hearth_route_expr_name_check (name);
+    int parsed = invalid ? -1 : hearth_route_expr_parse (route, &spec, reason, sizeof reason);
     if (!invalid)
-        hearth_route_free (&spec);
+        hearth_route_expr_free (&spec);
     if (invalid)
         snprintf (error, size, "pipeline name '%s' %s", name, invalid);
     else

@@ -10,7 +10,7 @@
     error, and every default, type and range lives in exactly one place.
 */
 #include "hearth_config.h"
-#include "hearth_route.h"
+#include "hearth_route_expr.h"
 #include "hearth/hearth_proto.h"
 
 #include <errno.h>
@@ -604,7 +604,7 @@ s_check_broker (s_loader_t *self, const s_node_t *root)
 const char *
 hearth_config_name_check (const char *name)
 {
-    return hearth_route_name_check (name);
+    return hearth_route_expr_name_check (name);
 }
 
 /*  What one service needs beyond its keys' own checks.                    */
@@ -696,14 +696,14 @@ hearth_config_route_check (const char *route,
                            bool (*known) (const char *name, void *arg),
                            void *arg, char *error, size_t size)
 {
-    hearth_route_t parsed;
-    int rc = hearth_route_parse (route, &parsed, error, size);
+    hearth_route_expr_t parsed;
+    int rc = hearth_route_expr_parse (route, &parsed, error, size);
     for (int i = 0; rc == 0 && known && i < parsed.name_count; i++)
         if (!known (parsed.name[i], arg)) {
             snprintf (error, size, "unknown service '%s'", parsed.name[i]);
             rc = -1;
         }
-    hearth_route_free (&parsed);
+    hearth_route_expr_free (&parsed);
     return rc;
 }
 

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "hearth_broker_settings.h"
-#include "hearth_route.h"
+#include "hearth_route_expr.h"
 #include "hearth_settings.h"
 
 #define HEARTH_CONFIG_DEPTH_MAX   8         /* nested maps and lists        */

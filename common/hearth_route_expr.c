@@ -1,5 +1,5 @@
-/*  hearth_route - service names and route expressions. See hearth_route.h. */
-#include "hearth_route.h"
+/*  hearth_route_expr - the route-expression parser. See hearth_route_expr.h. */
+#include "hearth_route_expr.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include "hearth/hearth_proto.h"
 
 const char *
-hearth_route_name_check (const char *name)
+hearth_route_expr_name_check (const char *name)
 {
     size_t len = strlen (name);
     if (len == 0 || len > HEARTH_SERVICE_MAX)
@@ -26,13 +26,13 @@ hearth_route_name_check (const char *name)
 }
 
 bool
-hearth_route_is_expression (const char *text)
+hearth_route_expr_is_expression (const char *text)
 {
     return strpbrk (text, ",[]") != NULL;
 }
 
 void
-hearth_route_free (hearth_route_t *route)
+hearth_route_expr_free (hearth_route_expr_t *route)
 {
     free (route->buffer);
     free (route->name);
@@ -58,7 +58,7 @@ s_error (char *error, size_t size, const char *format, ...)
 /*  Takes the name at *cursor (spaces around it skipped), NUL-terminating
     it in place: the cursor walks the route's own copy of the text.         */
 static int
-s_name (hearth_route_t *route, char **cursor, char *error, size_t size)
+s_name (hearth_route_expr_t *route, char **cursor, char *error, size_t size)
 {
     char *p = *cursor;
     while (*p == ' ')
@@ -74,7 +74,7 @@ s_name (hearth_route_t *route, char **cursor, char *error, size_t size)
     p += len;
     char next = *p;
     *p = 0;
-    const char *invalid = hearth_route_name_check (name);
+    const char *invalid = hearth_route_expr_name_check (name);
     if (invalid)
         return s_error (error, size, "service name '%s' %s", name, invalid);
     route->name[route->name_count++] = name;
@@ -90,7 +90,7 @@ s_name (hearth_route_t *route, char **cursor, char *error, size_t size)
 }
 
 static int
-s_parse (hearth_route_t *route, char *p, char *error, size_t size)
+s_parse (hearth_route_expr_t *route, char *p, char *error, size_t size)
 {
     while (true) {
         if (route->stage_count == HEARTH_ROUTE_STAGES_MAX)
@@ -127,7 +127,7 @@ s_parse (hearth_route_t *route, char *p, char *error, size_t size)
 }
 
 int
-hearth_route_parse (const char *text, hearth_route_t *route, char *error,
+hearth_route_expr_parse (const char *text, hearth_route_expr_t *route, char *error,
                     size_t size)
 {
     memset (route, 0, sizeof *route);
