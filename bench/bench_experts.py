@@ -294,17 +294,17 @@ class Phase:
         return self.count / self.seconds if self.seconds > 0 else 0.0
 
 
-def submit_window(client, service, docs, window, phase):
+def submit_window(client, service, docs, window, phase, raw=None):
     """Sends docs through Client.submit with up to window in flight (what
     call_many does, but bounded by the phase's deadline). Returns the
-    results in input order: documents or exceptions."""
+    results in input order: documents (bytes with raw=True) or exceptions."""
     slots = threading.BoundedSemaphore(window)
     futures = []
     for doc in docs:
         while not slots.acquire(timeout=0.5):
             if phase.expired():
                 phase.abort(len(futures))
-        future = client.submit(service, doc, timeout=CALL_TIMEOUT)
+        future = client.submit(service, doc, timeout=CALL_TIMEOUT, raw=raw)
         future.add_done_callback(lambda _f: slots.release())
         futures.append(future)
     results = []
@@ -457,7 +457,8 @@ def bench_slowstart(mesh, opts, results):
     docs = [make_doc(i) for i in range(opts.cold_docs)]
     cold = Phase(mesh, "slow-start per-request")
     with cold:
-        replies = submit_window(mesh.client, "slow_cold", docs, n, cold)
+        #   Not JSON (the READY line comes first): bytes, for reply_doc.
+        replies = submit_window(mesh.client, "slow_cold", docs, n, cold, raw=True)
     cold.count = len(docs)
     for i, reply in enumerate(replies):
         check(reply, i, ["slowstart"])

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config
     libzmq3-dev libczmq-dev libmsgpack-dev libyaml-dev libjansson-dev
-    python3 python3-zmq python3-msgpack python3-pytest
+    python3 python3-zmq python3-msgpack python3-pytest python3-mypy
     python3-pip python3-setuptools
 )
 

@@ -12,11 +12,14 @@
     run_experts()          # or: python3 -m hearth serve mymodule:keywords
 
 Pure Python over pyzmq and msgpack. Protocol: schemas/PROTOCOL.md (HMP/1).
+Typed (PEP 561): the package ships py.typed.
 """
 
 from .client import Client, Reply, route_expression
-from .errors import (BadRequest, BrokerUnreachable, HearthError, NoSuchService,
-                     Rejected, Timeout, Unavailable, WorkerError, WorkerLost)
+from .errors import (BadReply, BadRequest, BrokerLost, BrokerUnreachable, Forbidden,
+                     HearthError, NoSuchService, ProtocolError, Rejected, Timeout,
+                     TooLarge, Unavailable, Unimplemented, UnknownStatus, WorkerError,
+                     WorkerLost)
 from .worker import (Worker, expert, experts, run_experts, serve_workers,
                      worker_for)
 
@@ -24,8 +27,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Client", "Reply", "route_expression",
-    "HearthError", "BadRequest", "NoSuchService", "WorkerError", "WorkerLost",
-    "Unavailable", "Timeout", "BrokerUnreachable", "Rejected",
+    "HearthError", "BadRequest", "Forbidden", "TooLarge", "Unimplemented",
+    "NoSuchService", "WorkerError", "WorkerLost", "Unavailable", "Timeout",
+    "UnknownStatus", "BrokerUnreachable", "BrokerLost", "ProtocolError", "Rejected",
+    "BadReply",
     "Worker", "expert", "experts", "run_experts", "serve_workers", "worker_for",
     "__version__",
 ]

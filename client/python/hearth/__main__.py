@@ -15,6 +15,8 @@ import importlib.util
 import logging
 import os
 import sys
+from types import ModuleType
+from typing import Callable, List, Optional, Sequence
 
 from . import __version__
 from .errors import HearthError
@@ -23,7 +25,7 @@ from .worker import experts, serve_workers, worker_for
 EXIT_USAGE = 2
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python3 -m hearth",
                                      description="Hearth Python library tools.")
     parser.add_argument("-V", "--version", action="version", version="hearth " + __version__)
@@ -49,13 +51,13 @@ def _parser():
     return parser
 
 
-def _import(name):
+def _import(name: str) -> ModuleType:
     """The module named name, or loaded from the file name if it ends in .py."""
     if name.endswith(".py"):
         path = os.path.abspath(name)
         spec = importlib.util.spec_from_file_location(
             os.path.splitext(os.path.basename(path))[0], path)
-        if spec is None:
+        if spec is None or spec.loader is None:
             raise ImportError("cannot load %s" % path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
@@ -66,7 +68,7 @@ def _import(name):
     return importlib.import_module(name)
 
 
-def _functions(target):
+def _functions(target: str) -> List[Callable[..., object]]:
     """The functions to serve for MODULE[:FUNCTION]."""
     module_name, _, function_name = target.rpartition(":") if ":" in target else (target, "", "")
     module = _import(module_name)
@@ -81,7 +83,7 @@ def _functions(target):
     return found
 
 
-def _serve(args):
+def _serve(args: argparse.Namespace) -> int:
     try:
         functions = _functions(args.target)
     except Exception as exc:  # noqa: BLE001 - any import failure is the user's
@@ -109,7 +111,7 @@ def _serve(args):
     return 0
 
 
-def main(argv=None):
+def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s hearth-py %(levelname)s %(message)s",

@@ -18,6 +18,17 @@ pending, reads the socket itself (the "reader"): its reply then costs no
 wake-up of the I/O thread and no hand-off back, the latency of a plain
 loop of calls. Meanwhile the I/O thread leaves the DEALER's fd alone; the
 reader wakes it when it leaves with calls still pending.
+
+Sockets come from the library's one context (_context.py), shared with
+every other Client and Worker of the process; close() closes this
+client's sockets and nothing else.
+
+What a call returns is the caller's choice, never the reply's: the body
+is decoded as the request was encoded (a JSON document in, the JSON value
+out; bytes in, bytes out) unless `raw` says otherwise, and a reply that
+should be JSON and is not raises BadReply. The wire says nothing about a
+body's type (PROTOCOL.md s. 2: a body is opaque bytes), so only the
+caller can know.
 """
 
 import heapq
@@ -29,13 +40,24 @@ import struct
 import threading
 import time
 from concurrent.futures import Future
+from typing import (Any, Callable, Dict, Iterable, List, Literal, Optional,
+                    Sequence, Tuple, Union, cast, overload)
 
 import msgpack
 import zmq
 
+from . import _context
 from . import protocol as P
-from .errors import (BadRequest, BrokerUnreachable, HearthError, Timeout,
-                     error_for)
+from .errors import (BadReply, BadRequest, BrokerLost, BrokerUnreachable,
+                     HearthError, Meta, ProtocolError, Timeout, error_for,
+                     is_success)
+
+#   What a request's body may be given as: bytes as they are, or any JSON
+#   value (None, bool, int, float, str, list, dict), sent as JSON text.
+BytesLike = Union[bytes, bytearray, memoryview]
+Doc = Any
+#   A route stage: a service name, or a parallel group of names.
+Stage = Union[str, Sequence[str]]
 
 #   How long past its timeout a call waits for the broker's own 504 before
 #   giving up locally: the broker's answer (with its metadata) is better.
@@ -48,11 +70,11 @@ _DRAIN_MAX = 1000                  # replies read per lock hold
 _ROUTE_FORBIDDEN = frozenset(",[] ")
 
 
-def _default_broker():
+def _default_broker() -> str:
     return os.environ.get("HEARTH_BROKER") or P.HEARTH_DEFAULT_ENDPOINT
 
 
-def encode_doc(doc):
+def encode_doc(doc: Doc) -> bytes:
     """The body for doc: bytes as they are, anything else as compact UTF-8
     JSON (which never contains a newline, so line-framed experts take it)."""
     if isinstance(doc, (bytes, bytearray, memoryview)):
@@ -60,18 +82,30 @@ def encode_doc(doc):
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def decode_body(body, raw):
-    """The document in a reply body: bytes when raw, else the JSON value,
-    or the bytes themselves when the body is not JSON."""
+def is_bytes(doc: Doc) -> bool:
+    """True when doc is sent as it is, so its reply is bytes by default."""
+    return isinstance(doc, (bytes, bytearray, memoryview))
+
+
+def decode_body(body: bytes, raw: bool, status: int = P.HEARTH_STATUS_OK,
+                meta: Optional[Meta] = None) -> Any:
+    """The document in a reply body: the bytes themselves when raw, else
+    the JSON value; a body that is not JSON (nor UTF-8) raises BadReply,
+    which keeps the status, metadata and bytes of the reply."""
     if raw:
         return body
     try:
         return json.loads(body)
-    except ValueError:
-        return body
+    except ValueError as exc:       # UnicodeDecodeError is one too
+        meta = meta if meta is not None else {}
+        service = meta.get(P.HEARTH_META_SERVICE)
+        raise BadReply("reply%s is not JSON (%s): %r"
+                       % (" of %s" % service if isinstance(service, str) else "",
+                          exc, body[:40]),
+                       status=status, meta=meta, body=body) from None
 
 
-def unpack_meta(frame):
+def unpack_meta(frame: bytes) -> Meta:
     """The metadata map in a frame (empty frame: empty map). Anything that is
     not a map is reported as {} rather than failing the reply."""
     if not frame:
@@ -85,13 +119,13 @@ def unpack_meta(frame):
     return meta if isinstance(meta, dict) else {}
 
 
-def route_expression(stages):
+def route_expression(stages: Union[str, Iterable[Stage]]) -> str:
     """The route expression of a list of stages (issue 3, item 3): a stage is
     a service name, or a list/tuple of names run as a parallel group.
     ["a", ["b", "c"], "d"] -> "a,[b,c],d". Raises ValueError on a bad name."""
     if isinstance(stages, str):
         stages = [stages]
-    parts = []
+    parts: List[str] = []
     for stage in stages:
         if isinstance(stage, (list, tuple)):
             if not stage:
@@ -106,30 +140,31 @@ def route_expression(stages):
     return P.ROUTE_SEPARATOR.join(parts)
 
 
-def _route_name(name):
+def _route_name(name: Any) -> str:
     if not isinstance(name, str) or not name or _ROUTE_FORBIDDEN & set(name):
         raise ValueError("bad service name in route: %r" % (name,))
     return name
 
 
 class Reply:
-    """A 200 reply: .status, .meta (dict), .body (bytes) and .doc (the
-    decoded document: JSON value, or bytes when the request body was bytes
-    or the reply is not JSON)."""
+    """A successful (2xx) reply: .status, .meta (dict), .body (bytes), .raw
+    (whether the caller asked for bytes) and .doc: the body as the caller
+    asked for it: bytes when raw, else the JSON value (BadReply if the
+    body is not JSON)."""
 
     __slots__ = ("status", "meta", "body", "raw")
 
-    def __init__(self, status, meta, body, raw):
+    def __init__(self, status: int, meta: Meta, body: bytes, raw: bool) -> None:
         self.status = status
         self.meta = meta
         self.body = body
         self.raw = raw
 
     @property
-    def doc(self):
-        return decode_body(self.body, self.raw)
+    def doc(self) -> Any:
+        return decode_body(self.body, self.raw, self.status, self.meta)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Reply(status=%d, meta=%r, body=%r)" % (self.status, self.meta,
                                                         self.body[:80])
 
@@ -141,28 +176,35 @@ class _Call:
     __slots__ = ("rid", "start", "timeout", "deadline", "raw", "waiter",
                  "future", "sent", "outcome")
 
-    def __init__(self, rid, timeout, raw):
+    def __init__(self, rid: bytes, timeout: float, raw: bool) -> None:
         self.rid = rid
         self.start = time.monotonic()
         self.timeout = timeout
         self.deadline = self.start + timeout + LOCAL_GRACE
         self.raw = raw
-        self.waiter = None
-        self.future = None
+        self.waiter: Optional[threading.Lock] = None
+        self.future: Optional["Future[Any]"] = None
         self.sent = False          # forwarded to the DEALER by the I/O thread
-        self.outcome = None        # Reply or HearthError, set before waking
+        #   Reply or HearthError, set before waking.
+        self.outcome: Union[Reply, HearthError, None] = None
 
-    def finish(self, outcome):
+    def finish(self, outcome: Union[Reply, HearthError]) -> None:
         """Delivers the outcome; called once, by whoever popped the call."""
         if self.future is None:
+            assert self.waiter is not None
             self.outcome = outcome
             self.waiter.release()
             return
         if self.future.set_running_or_notify_cancel():
             if isinstance(outcome, HearthError):
                 self.future.set_exception(outcome)
-            else:
-                self.future.set_result(outcome.doc)
+                return
+            try:
+                doc = outcome.doc
+            except BadReply as exc:
+                self.future.set_exception(exc)
+                return
+            self.future.set_result(doc)
 
 
 class Client:
@@ -174,61 +216,81 @@ class Client:
     timeout: default per-call timeout in seconds (also the broker deadline).
     connect_timeout: how long a call waits for a connection to the broker
     before failing with BrokerUnreachable.
+
+    Every call takes `raw` (keyword): None (the default) decodes the reply
+    as the request was encoded: a JSON document in, the JSON value out;
+    bytes in, bytes out. True returns the reply's bytes whatever was sent;
+    False parses JSON whatever was sent. A reply that should be JSON and is
+    not raises BadReply. A Client does not survive fork: make a new one in
+    the child.
     """
 
-    def __init__(self, broker=None, name=None, timeout=30.0,
-                 connect_timeout=CONNECT_TIMEOUT):
+    def __init__(self, broker: Optional[str] = None, name: Optional[str] = None,
+                 timeout: float = 30.0, connect_timeout: float = CONNECT_TIMEOUT) -> None:
         self.broker = broker or _default_broker()
         self.name = name
         self.timeout = float(timeout)
         self.connect_timeout = float(connect_timeout)
-        self._pending = {}
+        self._pid = os.getpid()
+        self._pending: Dict[bytes, _Call] = {}
         self._ids = itertools.count(1)
-        self._meta_cache = {}
+        self._meta_cache: Dict[Tuple[float, bool], bytes] = {}
         self._closed = False
         self._io_lock = threading.Lock()
-        self._heap = []            # (deadline, rid) of futures, lazily cleaned
+        #   (deadline, rid) of futures, lazily cleaned.
+        self._heap: List[Tuple[float, bytes]] = []
         self._sync_waiters = 0     # request() calls waiting (under _io_lock)
-        self._reader = None        # the waiting caller reading the socket
+        self._reader: Optional[int] = None     # the waiting caller reading the socket
         self._connected = False
         self._down_since = time.monotonic()
-
-        self._ctx = zmq.Context()
-        try:
-            self._open_sockets()
-        except Exception:
-            self._ctx.destroy(linger=0)
-            raise
+        self._open_sockets()
         self._thread = threading.Thread(target=self._io_main,
                                         name="hearth-client-io", daemon=True)
         self._thread.start()
 
-    def _open_sockets(self):
-        ctx = self._ctx
+    def _open_sockets(self) -> None:
         #   A pipe wakes the I/O thread for close(): it never waits on a lock.
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
-        self._dealer = ctx.socket(zmq.DEALER)
-        self._dealer.linger = 0
-        self._dealer.sndhwm = 100000
-        self._dealer.rcvhwm = 100000
-        #   The monitor is attached before connecting so no event is missed.
-        self._monitor = self._dealer.get_monitor_socket(
-            zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
+        self._dealer = _context.socket(zmq.DEALER)
+        try:
+            self._dealer.linger = 0
+            self._dealer.sndhwm = 100000
+            self._dealer.rcvhwm = 100000
+            #   The monitor is attached before connecting so no event is missed.
+            self._monitor = _context.monitor(self._dealer,
+                                             zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
+        except BaseException:
+            self._close_fds()
+            _context.close(self._dealer)
+            raise
         try:
             self._dealer.connect(self.broker)
         except zmq.ZMQError as exc:
+            self._close_sockets()
+            self._close_fds()
             raise ValueError("bad broker endpoint %r: %s" % (self.broker, exc)) from None
-        self._dealer_fd = self._dealer.getsockopt(zmq.FD)
+        self._dealer_fd = cast(int, self._dealer.getsockopt(zmq.FD))
+
+    def _close_sockets(self) -> None:
+        _context.close_monitor(self._dealer, self._monitor)
+        _context.close(self._dealer)
+
+    def _close_fds(self) -> None:
+        os.close(self._wake_r)
+        os.close(self._wake_w)
 
     # ------------------------------------------------------------ public API
 
-    def request(self, service, doc, timeout=None, idempotent=False, meta=None):
+    def request(self, service: Union[str, bytes], doc: Doc, timeout: Optional[float] = None,
+                idempotent: bool = False, meta: Optional[Meta] = None, *,
+                raw: Optional[bool] = None) -> Reply:
         """Sends doc to service and waits for the reply. Returns a Reply on
-        200; raises the typed HearthError otherwise."""
-        call = self._new_call(timeout, doc)
-        call.waiter = threading.Lock()
-        call.waiter.acquire()
+        success (2xx), whose .doc follows `raw` (see the class); raises the
+        typed HearthError otherwise. meta: extra request metadata keys."""
+        call = self._new_call(timeout, doc, raw)
+        waiter = call.waiter = threading.Lock()
+        waiter.acquire()
         with self._io_lock:
             self._sync_waiters += 1
         try:
@@ -241,47 +303,72 @@ class Client:
         if not answered:
             if self._pending.pop(call.rid, None) is not None:
                 raise self._local_timeout(call)
-            call.waiter.acquire()       # popped by someone just now: outcome coming
+            waiter.acquire()            # popped by someone just now: outcome coming
         outcome = call.outcome
         if isinstance(outcome, HearthError):
             raise outcome
+        assert outcome is not None
         return outcome
 
-    def call(self, service, doc, timeout=None, idempotent=False):
+    @overload
+    def call(self, service: Union[str, bytes], doc: BytesLike,
+             timeout: Optional[float] = ..., idempotent: bool = ..., *,
+             raw: Optional[Literal[True]] = ...) -> bytes: ...
+
+    @overload
+    def call(self, service: Union[str, bytes], doc: Doc,
+             timeout: Optional[float] = ..., idempotent: bool = ..., *,
+             raw: Literal[True]) -> bytes: ...
+
+    @overload
+    def call(self, service: Union[str, bytes], doc: Doc,
+             timeout: Optional[float] = ..., idempotent: bool = ..., *,
+             raw: Optional[bool] = ...) -> Any: ...
+
+    def call(self, service: Union[str, bytes], doc: Doc, timeout: Optional[float] = None,
+             idempotent: bool = False, *, raw: Optional[bool] = None) -> Any:
         """Sends doc (a JSON-serialisable value, or bytes) to service and
-        returns the reply document (the JSON value; bytes if doc was bytes).
+        returns the reply document: by default the JSON value if doc was a
+        JSON value (BadReply if the reply is not JSON), the reply's bytes if
+        doc was bytes; raw=True always bytes, raw=False always JSON.
         Raises the typed HearthError on failure."""
-        return self.request(service, doc, timeout, idempotent).doc
+        return self.request(service, doc, timeout, idempotent, raw=raw).doc
 
-    def submit(self, service, doc, timeout=None, idempotent=False):
+    def submit(self, service: Union[str, bytes], doc: Doc, timeout: Optional[float] = None,
+               idempotent: bool = False, *, raw: Optional[bool] = None) -> "Future[Any]":
         """Sends without waiting; returns a concurrent.futures.Future that
-        resolves to the reply document or to the typed HearthError."""
-        call = self._new_call(timeout, doc)
-        call.future = Future()
+        resolves to the reply document (as call returns it) or to the
+        typed HearthError."""
+        call = self._new_call(timeout, doc, raw)
+        future: "Future[Any]" = Future()
+        call.future = future
         self._send(call, service, doc, idempotent, None)
-        return call.future
+        return future
 
-    def call_many(self, service, docs, timeout=None, window=100,
-                  idempotent=False, return_exceptions=True):
+    def call_many(self, service: Union[str, bytes], docs: Iterable[Doc],
+                  timeout: Optional[float] = None, window: int = 100,
+                  idempotent: bool = False, return_exceptions: bool = True, *,
+                  raw: Optional[bool] = None) -> List[Any]:
         """Calls service once per document with up to `window` requests in
-        flight. Returns the reply documents in input order. A failed document
-        yields its HearthError in its place (return_exceptions=True, the
-        default) or, with return_exceptions=False, the first failure in input
-        order is raised once every call has ended."""
+        flight. Returns the reply documents (as call returns them) in input
+        order. A failed document yields its HearthError in its place
+        (return_exceptions=True, the default) or, with
+        return_exceptions=False, the first failure in input order is raised
+        once every call has ended."""
         if window < 1:
             raise ValueError("window must be >= 1")
         slots = threading.BoundedSemaphore(window)
-        futures = []
+        futures: List["Future[Any]"] = []
         for doc in docs:
             slots.acquire()
             try:
-                future = self.submit(service, doc, timeout, idempotent)
+                future = self.submit(service, doc, timeout, idempotent, raw=raw)
             except BaseException:
                 slots.release()
                 raise
             future.add_done_callback(lambda _f: slots.release())
             futures.append(future)
-        results = []
+        results: List[Any] = []
         for future in futures:
             error = future.exception()
             if error is not None and not return_exceptions:
@@ -291,28 +378,33 @@ class Client:
             results.append(error if error is not None else future.result())
         return results
 
-    def pipeline(self, stages, doc, timeout=None, idempotent=False, trace=False):
+    def pipeline(self, stages: Union[str, Iterable[Stage]], doc: Doc,
+                 timeout: Optional[float] = None, idempotent: bool = False,
+                 trace: bool = False, *, raw: Optional[bool] = None) -> Any:
         """Sends doc through a route (stages are service names, or lists of
         names for a parallel group) as one request run by the broker, and
-        returns the final document; with trace=True, (document, trace) where
-        trace is the broker's list of per-stage maps {stage, service,
-        worker, version, status, queue_ms, run_ms}. A failing stage raises
-        its typed error; its .meta holds `stage` and the trace so far."""
-        reply = self.request(route_expression(stages), doc, timeout, idempotent)
+        returns the final document (as call returns it); with trace=True,
+        (document, trace) where trace is the broker's list of per-stage maps
+        {stage, service, worker, version, status, queue_ms, run_ms}. A
+        failing stage raises its typed error; its .meta holds `stage` and
+        the trace so far."""
+        reply = self.request(route_expression(stages), doc, timeout, idempotent, raw=raw)
         if trace:
             return reply.doc, reply.meta.get(P.HEARTH_META_TRACE, [])
         return reply.doc
 
-    def ping(self, timeout=None):
+    def ping(self, timeout: Optional[float] = None) -> float:
         """Round trip to the broker (hearth.ping) in seconds."""
         start = time.monotonic()
         self.request(P.HEARTH_SVC_PING, b"ping", timeout)
         return time.monotonic() - start
 
-    def services(self, name=None, timeout=None):
+    def services(self, name: Optional[str] = None,
+                 timeout: Optional[float] = None) -> List[Dict[str, Any]]:
         """The broker's list of services (hearth.services): one dict per
-        service with name, workers, mdp_workers, credit, in_flight, queued
-        and descriptor. With name, only that one (NoSuchService if unknown)."""
+        service with name, workers, mdp_workers, draining, credit,
+        in_flight, queued and descriptor. With name, only that one
+        (NoSuchService if unknown)."""
         body = name.encode() if name else b""
         reply = self.request(P.HEARTH_SVC_SERVICES, body, timeout)
         services = msgpack.unpackb(reply.body, raw=False, strict_map_key=False)
@@ -321,30 +413,34 @@ class Client:
         return services
 
     @property
-    def connected(self):
+    def connected(self) -> bool:
         """True while a connection to the broker is up."""
         return self._connected
 
-    def close(self):
-        """Stops the I/O thread; calls still pending fail with HearthError.
-        Idempotent."""
+    def close(self) -> None:
+        """Stops the I/O thread and closes this client's sockets (the
+        shared context and every other Client go on); calls still pending
+        fail with HearthError. Idempotent."""
+        if self._pid != os.getpid():
+            #   Inherited through fork: the sockets, thread and lock are the
+            #   parent's. Touch none of them; just refuse further calls.
+            self._closed = True
+            return
         with self._io_lock:
             if self._closed:
                 return
             self._closed = True
         os.write(self._wake_w, b"x")
         self._thread.join()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
-        self._ctx.destroy(linger=0)
+        self._close_fds()
 
-    def __enter__(self):
+    def __enter__(self) -> "Client":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             if not self._closed and self._thread.is_alive():
                 self.close()
@@ -353,32 +449,37 @@ class Client:
 
     # ------------------------------------------------------------ caller side
 
-    def _new_call(self, timeout, doc):
+    def _new_call(self, timeout: Optional[float], doc: Doc, raw: Optional[bool]) -> _Call:
         if timeout is None:
             timeout = self.timeout
         elif timeout <= 0:
             raise ValueError("timeout must be > 0")
         rid = struct.pack("<Q", next(self._ids))
-        return _Call(rid, timeout, isinstance(doc, (bytes, bytearray, memoryview)))
+        return _Call(rid, timeout, is_bytes(doc) if raw is None else bool(raw))
 
-    def _meta(self, timeout, idempotent, extra):
+    def _meta(self, timeout: float, idempotent: bool, extra: Optional[Meta]) -> bytes:
         """Packed request metadata; cached because most calls share it."""
         key = (timeout, idempotent)
         packed = None if extra else self._meta_cache.get(key)
         if packed is None:
-            meta = {P.HEARTH_META_DEADLINE: max(1, int(timeout * 1000))}
+            meta: Meta = {P.HEARTH_META_DEADLINE: max(1, int(timeout * 1000))}
             if idempotent:
                 meta[P.HEARTH_META_IDEMPOTENT] = True
             if self.name:
                 meta[P.HEARTH_META_CLIENT] = self.name
             if extra:
                 meta.update(extra)
-            packed = msgpack.packb(meta, use_bin_type=True)
+            packed = cast(bytes, msgpack.packb(meta, use_bin_type=True))
             if not extra and len(self._meta_cache) < 64:
                 self._meta_cache[key] = packed
         return packed
 
-    def _send(self, call, service, doc, idempotent, extra_meta):
+    def _send(self, call: _Call, service: Union[str, bytes], doc: Doc, idempotent: bool,
+              extra_meta: Optional[Meta]) -> None:
+        if self._pid != os.getpid():
+            #   Before the lock: another thread may have held it at fork.
+            raise HearthError("this Client was made in another process: "
+                              "make a new one after fork")
         if isinstance(service, str):
             service = service.encode()
         if not 0 < len(service) <= P.HEARTH_SERVICE_MAX:
@@ -403,16 +504,18 @@ class Client:
             done = self._read_replies()
         self._finish(done)
 
-    def _await(self, call):
+    def _await(self, call: _Call) -> bool:
         """Waits until call has its outcome (True) or its deadline passed
         (False). Reads the socket itself while it may be the reader."""
         #   poll, not select: no limit on the fd's number.
         readable = select.poll()
         readable.register(self._dealer_fd, select.POLLIN)
+        waiter = call.waiter
+        assert waiter is not None, "_await is for request()'s calls"
         while True:
             remaining = call.deadline - time.monotonic()
             if remaining <= 0:
-                return call.waiter.acquire(blocking=False)
+                return waiter.acquire(blocking=False)
             with self._io_lock:
                 if (self._reader is None and self._sync_waiters == 1
                         and not self._heap and not self._closed):
@@ -424,14 +527,14 @@ class Client:
                 #   The I/O thread reads (or close() is failing every call);
                 #   look again now and then, in case this caller becomes the
                 #   only one.
-                if call.waiter.acquire(timeout=min(remaining, _TICK)):
+                if waiter.acquire(timeout=min(remaining, _TICK)):
                     return True
                 continue
-            if call.waiter.acquire(blocking=False):
+            if waiter.acquire(blocking=False):
                 return True
             readable.poll(min(remaining, _TICK) * 1000)
 
-    def _leave_wait(self):
+    def _leave_wait(self) -> None:
         """A request() stops waiting: gives up the reader's role and, if
         calls are still pending, wakes the I/O thread to read for them."""
         with self._io_lock:
@@ -447,27 +550,26 @@ class Client:
                 pass
 
     @staticmethod
-    def _local_timeout(call):
+    def _local_timeout(call: _Call) -> Timeout:
         return Timeout("no reply within %.3g s" % call.timeout)
 
     # ------------------------------------------------------------ I/O thread
 
-    def _io_main(self):
+    def _io_main(self) -> None:
         try:
             self._io_loop()
         finally:
             with self._io_lock:
                 self._closed = True
-                self._dealer.close(linger=0)
-                self._monitor.close(linger=0)
+                self._close_sockets()
             self._fail_all(lambda: HearthError("client closed"), lambda call: True)
 
-    def _io_loop(self):
+    def _io_loop(self) -> None:
         #   Only plain file descriptors: a ZeroMQ socket in a poll set costs
         #   libzmq two system calls per round. The monitor's ZMQ_FD is
         #   edge-triggered like the DEALER's, so _read_monitor reads until
         #   EAGAIN, starting with whatever came before the first poll.
-        monitor_fd = self._monitor.getsockopt(zmq.FD)
+        monitor_fd = cast(int, self._monitor.getsockopt(zmq.FD))
         poller = zmq.Poller()           # while a caller reads for itself
         poller.register(monitor_fd, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
@@ -481,7 +583,8 @@ class Client:
             if self._heap:
                 timeout = min(timeout, max(0.0, self._heap[0][0] - time.monotonic()))
             reader = self._reader is not None
-            events = dict((poller if reader else full).poll(timeout * 1000))
+            #   pyzmq truncates a float timeout to whole ms anyway.
+            events = dict((poller if reader else full).poll(int(timeout * 1000)))
             if self._wake_r in events:
                 os.read(self._wake_r, 4096)
                 if self._closed:
@@ -493,13 +596,13 @@ class Client:
                 self._read_monitor()
             self._expire()
 
-    def _read_replies(self):
+    def _read_replies(self) -> List[Tuple[_Call, Union[Reply, HearthError]]]:
         """Reads the replies that have arrived (caller holds _io_lock) and
         takes their calls out of _pending. Returns [(call, outcome)], to be
         finished after the lock is released (a future's callbacks may call
         this client again)."""
         dealer, pending = self._dealer, self._pending
-        done = []
+        done: List[Tuple[_Call, Union[Reply, HearthError]]] = []
         for _ in range(_DRAIN_MAX):
             #   Until EAGAIN, which also resets the edge-triggered ZMQ_FD.
             try:
@@ -516,21 +619,22 @@ class Client:
                 continue
             status = P.parse_status(frames[4])
             meta = unpack_meta(frames[5])
-            if status == P.HEARTH_STATUS_OK:
+            outcome: Union[Reply, HearthError]
+            if status is None:
+                outcome = ProtocolError("bad status frame %r" % frames[4][:8], meta=meta)
+            elif is_success(status):
                 outcome = Reply(status, meta, frames[6], call.raw)
-            elif status is None:
-                outcome = HearthError("bad status frame %r" % frames[4][:8], meta=meta)
             else:
                 outcome = error_for(status, meta, frames[6])
             done.append((call, outcome))
         return done
 
     @staticmethod
-    def _finish(done):
+    def _finish(done: List[Tuple[_Call, Union[Reply, HearthError]]]) -> None:
         for call, outcome in done:
             call.finish(outcome)
 
-    def _read_monitor(self):
+    def _read_monitor(self) -> None:
         while True:
             try:
                 frames = self._monitor.recv_multipart(zmq.NOBLOCK)
@@ -550,11 +654,11 @@ class Client:
                 with self._io_lock:
                     done = self._read_replies()
                 self._finish(done)
-                self._fail_all(lambda: BrokerUnreachable("connection to the broker %s lost"
-                                                         % self.broker),
+                self._fail_all(lambda: BrokerLost("connection to the broker %s lost"
+                                                  % self.broker),
                                lambda call: call.sent)
 
-    def _expire(self):
+    def _expire(self) -> None:
         now = time.monotonic()
         pending = self._pending
         expired = []
@@ -574,14 +678,15 @@ class Client:
         for call in expired:
             call.finish(self._local_timeout(call))
         if not self._connected and pending:
-            def unreachable(call):
+            def unreachable(call: _Call) -> bool:
                 since = max(call.start, self._down_since)
                 return now >= since + min(self.connect_timeout, call.timeout)
             self._fail_all(lambda: BrokerUnreachable("no connection to the broker %s within %.3g s"
                                                      % (self.broker, self.connect_timeout)),
                            unreachable)
 
-    def _fail_all(self, make_error, which):
+    def _fail_all(self, make_error: Callable[[], HearthError],
+                  which: Callable[[_Call], bool]) -> None:
         """Fails every pending call for which which(call) is true, each with
         its own exception (one instance must not be raised in two threads)."""
         for rid, call in list(self._pending.items()):

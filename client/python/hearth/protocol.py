@@ -6,6 +6,8 @@ Strings that travel as frames are bytes; metadata keys stay str (msgpack
 map keys).
 """
 
+from typing import Optional
+
 # Protocol headers (frame 1, after the empty delimiter frame 0).
 HEARTH_MDPC_HEADER = b"MDPC01"
 HEARTH_MDPW_HEADER = b"MDPW01"
@@ -123,12 +125,12 @@ WORKER_DISCONNECT_FRAME = bytes([HEARTH_WORKER_DISCONNECT])
 WORKER_REGISTERED_FRAME = bytes([HEARTH_WORKER_REGISTERED])
 
 
-def status_frame(status):
+def status_frame(status: int) -> bytes:
     """The three-ASCII-digit frame of a status code."""
     return b"%03d" % status
 
 
-def parse_status(frame):
+def parse_status(frame: bytes) -> Optional[int]:
     """The status code in a status frame, or None if it is not three digits."""
     if len(frame) != 3 or not frame.isdigit():
         return None

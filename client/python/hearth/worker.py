@@ -11,6 +11,10 @@ socket's file descriptor, is woken only when nobody else read. Each
 connection has a generation number: a job from an earlier connection is
 never answered on a later one (the broker has already answered it with 502
 or resent it), so a reconnect cannot confuse job ids.
+
+Sockets come from the library's one context (_context.py), shared with
+every Client and Worker of the process; a Worker closes its own socket
+and nothing else.
 """
 
 import json
@@ -20,13 +24,24 @@ import queue
 import signal
 import threading
 import time
+from types import FrameType
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union, cast
 
 import msgpack
 import zmq
 
+from . import _context
 from . import protocol as P
 from .client import _default_broker, encode_doc, unpack_meta
-from .errors import HearthError, Rejected, error_for
+from .errors import HearthError, Meta, Rejected, error_text
+
+#   A handler: the request document (JSON value, or bytes with raw=True)
+#   to the reply document (JSON value, or bytes sent as they are).
+Handler = Callable[[Any], Any]
+#   A request queued for the handlers: (connection generation, job id,
+#   metadata frame, body, local deadline or None); None stops a handler.
+_Job = Tuple[int, bytes, bytes, bytes, Optional[float]]
+_SignalHandler = Union[Callable[[int, Optional[FrameType]], Any], int, None]
 
 log = logging.getLogger("hearth.worker")
 
@@ -38,7 +53,7 @@ _DRAIN_MAX = 1000           # messages read per socket per poll round
 _NAME_FORBIDDEN = frozenset(",[] ")    # they make route expressions
 
 
-def _as_text(value):
+def _as_text(value: Any) -> Optional[str]:
     """Descriptor strings: a dict or list (a schema, an example) as JSON."""
     if value is None or isinstance(value, str):
         return value
@@ -65,9 +80,11 @@ class Worker:
     as JSON text).
     """
 
-    def __init__(self, service, handler, broker=None, version="", description="",
-                 concurrency=1, credit=None, idempotent=False, input_schema=None,
-                 output_schema=None, example=None, raw=False, stop_grace=STOP_GRACE):
+    def __init__(self, service: str, handler: Handler, broker: Optional[str] = None,
+                 version: str = "", description: str = "", concurrency: int = 1,
+                 credit: Optional[int] = None, idempotent: bool = False,
+                 input_schema: Any = None, output_schema: Any = None, example: Any = None,
+                 raw: bool = False, stop_grace: float = STOP_GRACE) -> None:
         if (not isinstance(service, str) or not 0 < len(service.encode()) <= P.HEARTH_SERVICE_MAX
                 or any(c in _NAME_FORBIDDEN or ord(c) < 32 or ord(c) == 127 for c in service)):
             raise ValueError("service name must be 1 to %d bytes without control characters, "
@@ -83,7 +100,7 @@ class Worker:
         self.concurrency = concurrency
         self.raw = raw
         self.stop_grace = stop_grace
-        descriptor = {
+        descriptor: Dict[str, Any] = {
             P.HEARTH_DESC_SERVICE: service,
             P.HEARTH_DESC_VERSION: version or "",
             P.HEARTH_DESC_DESCRIPTION: description or "",
@@ -97,18 +114,19 @@ class Worker:
             if value is not None:
                 descriptor[key] = _as_text(value)
         self.descriptor = descriptor
-        self._ready_frames = [b"", P.HEARTH_WORKER_HEADER, P.WORKER_READY_FRAME,
-                              service.encode(), msgpack.packb(descriptor, use_bin_type=True)]
-        self.worker_id = None       # told by REGISTERED
+        self._ready_frames: List[bytes] = [
+            b"", P.HEARTH_WORKER_HEADER, P.WORKER_READY_FRAME, service.encode(),
+            cast(bytes, msgpack.packb(descriptor, use_bin_type=True))]
+        self.worker_id: Optional[str] = None       # told by REGISTERED
         self.registered = threading.Event()
         self._stopping = threading.Event()
         self._running = False
-        self._io = None             # the running loop's state
+        self._io: Optional[_Io] = None             # the running loop's state
         self._generation = 0
 
     # ------------------------------------------------------------ public API
 
-    def stop(self):
+    def stop(self) -> None:
         """Asks run() to stop: it tells the broker, finishes the requests it
         holds (at most stop_grace seconds), and returns. Safe from any thread
         and from a signal handler (it takes no lock)."""
@@ -117,7 +135,7 @@ class Worker:
         if io is not None:
             io.wake()
 
-    def run(self):
+    def run(self) -> None:
         """Serves until stop(), SIGINT or SIGTERM (signals are caught when
         run() is called from the main thread). Raises Rejected if the broker
         refuses the registration."""
@@ -135,17 +153,17 @@ class Worker:
 
     # ------------------------------------------------------------ set-up
 
-    def _catch_signals(self):
+    def _catch_signals(self) -> List[Tuple[int, _SignalHandler]]:
         if threading.current_thread() is not threading.main_thread():
             return []
-        restore = []
+        restore: List[Tuple[int, _SignalHandler]] = []
         for signum in (signal.SIGINT, signal.SIGTERM):
             restore.append((signum, signal.getsignal(signum)))
             signal.signal(signum, lambda _s, _f: self.stop())
         return restore
 
-    def _serve(self):
-        jobs = queue.SimpleQueue()
+    def _serve(self) -> None:
+        jobs: "queue.SimpleQueue[Optional[_Job]]" = queue.SimpleQueue()
         io = _Io(self, jobs)
         threads = [threading.Thread(target=self._handler_main, args=(io, jobs),
                                     name="hearth-handler-%s-%d" % (self.service, i),
@@ -169,7 +187,7 @@ class Worker:
 
     # ------------------------------------------------------------ handlers
 
-    def _handler_main(self, io, jobs):
+    def _handler_main(self, io: "_Io", jobs: "queue.SimpleQueue[Optional[_Job]]") -> None:
         while True:
             job = jobs.get()
             if job is None:
@@ -181,14 +199,17 @@ class Worker:
             status, meta, reply = self._handle(meta_frame, body, deadline_at)
             io.job_done(generation, [b"", P.HEARTH_WORKER_HEADER, P.WORKER_REPLY_FRAME, job_id,
                                      P.status_frame(status),
-                                     msgpack.packb(meta, use_bin_type=True) if meta else b"",
+                                     cast(bytes, msgpack.packb(meta, use_bin_type=True))
+                                     if meta else b"",
                                      reply])
 
-    def _handle(self, meta_frame, body, deadline_at):
+    def _handle(self, meta_frame: bytes, body: bytes,
+                deadline_at: Optional[float]) -> Tuple[int, Optional[Meta], bytes]:
         """Runs the handler on one request: (status, reply metadata, body)."""
         if deadline_at is not None and time.monotonic() >= deadline_at:
             return (P.HEARTH_STATUS_TIMEOUT,
                     {P.HEARTH_META_ERROR: "deadline passed before a handler was free"}, b"")
+        doc: Any
         if self.raw:
             doc = body
         else:
@@ -213,13 +234,12 @@ class _Io:
     """The broker connection of one Worker.run(). Everything that touches
     the socket or the counters below holds `lock`."""
 
-    def __init__(self, worker, jobs):
+    def __init__(self, worker: Worker, jobs: "queue.SimpleQueue[Optional[_Job]]") -> None:
         self.w = worker
         self.jobs = jobs
         self.lock = threading.Lock()
-        self.ctx = zmq.Context()
-        self.sock = None
-        self.fd = None
+        self.sock: Optional["zmq.Socket[Any]"] = None
+        self.fd: Optional[int] = None
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
         os.set_blocking(self.wake_w, False)
@@ -230,40 +250,41 @@ class _Io:
         self.heartbeat_at = 0.0
         self.expiry = 0.0
         self.outstanding = 0        # jobs queued or running, any generation
-        self.rejected = None
+        self.rejected: Optional[Rejected] = None
 
-    def wake(self):
+    def wake(self) -> None:
         """Wakes the I/O thread (lock-free: stop() runs in signal handlers)."""
         try:
             os.write(self.wake_w, b"x")
         except OSError:
             pass                    # pipe full: it is awake anyway
 
-    def shutdown(self):
+    def shutdown(self) -> None:
+        #   The socket's last messages (closed with a linger by drain()) leave
+        #   in the shared context's I/O thread; at exit _context waits for
+        #   them.
         with self.lock:
             self.close(0)
         os.close(self.wake_r)
         os.close(self.wake_w)
-        #   Every socket is closed, so term() cannot block.
-        self.ctx.term()
 
     # ------------------------------------------------------------ connection (lock held)
 
-    def connect(self, now):
+    def connect(self, now: float) -> None:
         w = self.w
         w._generation += 1
-        self.sock = self.ctx.socket(zmq.DEALER)
-        self.sock.linger = 0
-        self.sock.sndhwm = 100000
-        self.sock.rcvhwm = 100000
-        self.sock.connect(w.broker)
-        self.fd = self.sock.getsockopt(zmq.FD)
-        self.sock.send_multipart(w._ready_frames)
+        sock = self.sock = _context.socket(zmq.DEALER)
+        sock.linger = 0
+        sock.sndhwm = 100000
+        sock.rcvhwm = 100000
+        sock.connect(w.broker)
+        self.fd = cast(int, sock.getsockopt(zmq.FD))
+        sock.send_multipart(w._ready_frames)
         self.heartbeat_at = now + self.heartbeat
         self.expiry = now + self.heartbeat * self.liveness
         log.debug("%s: connecting to %s", w.service, w.broker)
 
-    def disconnect(self, now, why):
+    def disconnect(self, now: float, why: str) -> None:
         """Drops the connection and schedules a fresh one after backoff."""
         log.warning("%s: %s; reconnecting in %.2f s", self.w.service, why, self.backoff)
         self.close(0)
@@ -272,24 +293,25 @@ class _Io:
         self.backoff = min(self.backoff * 2, BACKOFF_MAX)
         self.wake()                 # the I/O thread waits on the old socket
 
-    def close(self, linger):
+    def close(self, linger: int) -> None:
         if self.sock is not None:
-            self.sock.close(linger=linger)
+            _context.close(self.sock, linger)
             self.sock = None
             self.fd = None
 
-    def send(self, frames):
+    def send(self, frames: List[bytes]) -> None:
+        assert self.sock is not None, "send needs the connection"
         self.sock.send_multipart(frames, zmq.NOBLOCK)
 
-    def send_command(self, command):
+    def send_command(self, command: bytes) -> None:
         self.send([b"", P.HEARTH_WORKER_HEADER, command])
 
-    def read_broker(self, draining=False):
+    def read_broker(self, draining: bool = False) -> None:
         """Reads and handles everything that has arrived. Must follow every
         use of the socket, since ZMQ_FD is edge-triggered."""
         for _ in range(_DRAIN_MAX):
             sock = self.sock
-            if sock is None or not sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            if sock is None or not cast(int, sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
                 return
             frames = sock.recv_multipart(zmq.NOBLOCK)
             now = time.monotonic()
@@ -314,7 +336,7 @@ class _Io:
             else:
                 log.warning("%s: dropped an unexpected command %r", self.w.service, command[:4])
 
-    def on_request(self, frames, now):
+    def on_request(self, frames: List[bytes], now: float) -> None:
         meta = unpack_meta(frames[4])
         deadline = meta.get(P.HEARTH_META_DEADLINE)
         deadline_at = None
@@ -323,14 +345,15 @@ class _Io:
         self.outstanding += 1
         self.jobs.put((self.w._generation, frames[3], frames[4], frames[5], deadline_at))
 
-    def on_registered(self, frames, now):
+    def on_registered(self, frames: List[bytes], now: float) -> None:
         w = self.w
         status = P.parse_status(frames[3])
         settings = unpack_meta(frames[4])
         if status != P.HEARTH_STATUS_OK:
-            error = error_for(status or P.HEARTH_STATUS_BAD_REQUEST, settings)
-            self.rejected = Rejected("registration of %s refused: %s" % (w.service, error.error),
-                                     status=error.status, meta=settings)
+            status = status or P.HEARTH_STATUS_BAD_REQUEST
+            self.rejected = Rejected("registration of %s refused: %s"
+                                     % (w.service, error_text(status, settings)),
+                                     status=status, meta=settings)
             log.error("%s", self.rejected)
             self.wake()
             return
@@ -342,7 +365,8 @@ class _Io:
             self.liveness = liveness
         self.heartbeat_at = min(self.heartbeat_at, now + self.heartbeat)
         self.expiry = now + self.heartbeat * self.liveness
-        w.worker_id = settings.get(P.HEARTH_SET_WORKER_ID)
+        worker_id = settings.get(P.HEARTH_SET_WORKER_ID)
+        w.worker_id = worker_id if isinstance(worker_id, str) else None
         self.backoff = BACKOFF_MIN
         w.registered.set()
         log.info("%s: registered with %s as %s (heartbeat %d ms, liveness %d)",
@@ -351,13 +375,14 @@ class _Io:
 
     # ------------------------------------------------------------ handlers' side
 
-    def job_done(self, generation, frames):
+    def job_done(self, generation: Optional[int], frames: Optional[List[bytes]]) -> None:
         """A handler finished a job: sends its REPLY (unless the connection
         it came from is gone) and takes in what has arrived meanwhile, so
         the next request is queued without waking the I/O thread."""
         with self.lock:
             self.outstanding -= 1
-            if self.sock is not None and generation == self.w._generation:
+            if (self.sock is not None and frames is not None
+                    and generation == self.w._generation):
                 self.send(frames)
                 self.read_broker(draining=self.w._stopping.is_set())
         if self.outstanding == 0 and self.w._stopping.is_set():
@@ -365,9 +390,9 @@ class _Io:
 
     # ------------------------------------------------------------ I/O thread
 
-    def wait(self, until):
+    def wait(self, until: float) -> None:
         """Sleeps until the socket or the wake pipe is readable, or until."""
-        items = [(self.wake_r, zmq.POLLIN)]
+        items: List[Tuple[Any, int]] = [(self.wake_r, zmq.POLLIN)]
         fd = self.fd
         if fd is not None:
             items.append((fd, zmq.POLLIN))
@@ -381,7 +406,7 @@ class _Io:
         except BlockingIOError:
             pass
 
-    def serve(self):
+    def serve(self) -> None:
         w = self.w
         while not w._stopping.is_set() and self.rejected is None:
             with self.lock:
@@ -408,7 +433,7 @@ class _Io:
 
     # ------------------------------------------------------------ stop
 
-    def drain(self):
+    def drain(self) -> None:
         """On stop (PROTOCOL.md s. 4.5): DISCONNECT, so the broker sends no
         more; then let the handlers finish every job held (queued or
         running; requests the broker sent before it saw the DISCONNECT are
@@ -445,28 +470,31 @@ class _Io:
 
 # ---------------------------------------------------------------- experts
 
-_EXPERTS = []       # functions registered by @expert, in definition order
+_EXPERTS: List[Callable[..., Any]] = []    # registered by @expert, in definition order
+_F = Callable[..., Any]
 
 
-def expert(name, version="", description="", **options):
+def expert(name: str, version: str = "", description: str = "",
+           **options: Any) -> Callable[[_F], _F]:
     """Decorator: registers a function (dict -> dict) as the expert serving
     `name`. options are Worker's (concurrency, credit, idempotent,
     input_schema, output_schema, example, raw). The function is returned
     unchanged, so it stays callable and testable as plain Python."""
-    def register(function):
-        function.hearth_expert = dict(options, service=name, version=version,
-                                      description=description)
+    def register(function: _F) -> _F:
+        #   An attribute on the function itself, so worker_for finds it.
+        setattr(function, "hearth_expert", dict(options, service=name, version=version,
+                                                description=description))
         _EXPERTS.append(function)
         return function
     return register
 
 
-def experts():
+def experts() -> List[Callable[..., Any]]:
     """The functions registered with @expert so far."""
     return list(_EXPERTS)
 
 
-def worker_for(function, broker=None, **overrides):
+def worker_for(function: Handler, broker: Optional[str] = None, **overrides: Any) -> Worker:
     """A Worker for a function, with its @expert settings (if any) updated
     by overrides (None values are ignored)."""
     settings = dict(getattr(function, "hearth_expert", {}))
@@ -477,7 +505,8 @@ def worker_for(function, broker=None, **overrides):
     return Worker(handler=function, broker=broker, **settings)
 
 
-def run_experts(functions=None, broker=None):
+def run_experts(functions: Optional[Iterable[Handler]] = None,
+                broker: Optional[str] = None) -> None:
     """Serves every @expert function (or the given ones), one Worker each,
     until SIGINT or SIGTERM; then stops them all and returns. Raises the
     first worker's failure (for instance Rejected) after stopping the rest."""
@@ -487,15 +516,15 @@ def run_experts(functions=None, broker=None):
     serve_workers([worker_for(f, broker) for f in functions])
 
 
-def serve_workers(workers):
+def serve_workers(workers: List[Worker]) -> None:
     """Runs Workers, each in its own thread (the caller's when there is one),
     until SIGINT or SIGTERM; see run_experts."""
     if len(workers) == 1:
         workers[0].run()
         return
-    failures = []
+    failures: List[BaseException] = []
 
-    def serve(worker):
+    def serve(worker: Worker) -> None:
         try:
             worker.run()
         except BaseException as exc:  # noqa: BLE001 - reported to the caller
@@ -503,13 +532,13 @@ def serve_workers(workers):
             for other in workers:
                 other.stop()
 
-    def stop_all(_signum=None, _frame=None):
+    def stop_all(_signum: Optional[int] = None, _frame: Optional[FrameType] = None) -> None:
         for worker in workers:
             worker.stop()
 
     threads = [threading.Thread(target=serve, args=(w,), name="hearth-%s" % w.service)
                for w in workers]
-    restore = []
+    restore: List[Tuple[int, _SignalHandler]] = []
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             restore.append((signum, signal.getsignal(signum)))
@@ -526,7 +555,7 @@ def serve_workers(workers):
         stop_all()
         for thread in threads:
             thread.join()
-        for signum, previous in restore:
-            signal.signal(signum, previous)
+        for number, previous in restore:
+            signal.signal(number, previous)
     if failures:
         raise failures[0]

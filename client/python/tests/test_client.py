@@ -1,7 +1,11 @@
 """hearth.Client against the real broker (and, where the broker cannot be
 made to misbehave, against a scripted ROUTER): round trips, typed errors,
-local deadlines, many calls in flight, threads sharing one client."""
+local deadlines, many calls in flight, threads sharing one client, what a
+call returns (the caller's choice, never the reply's), the one shared
+ZeroMQ context and fork."""
 
+import os
+import select
 import sys
 import threading
 import time
@@ -14,6 +18,7 @@ from conftest import python_env, thread_worker, wait_workers
 
 import hearth
 import hearthtest
+from hearth import _context
 
 
 def echo(doc):
@@ -328,3 +333,226 @@ def test_pipeline_through_the_broker_with_a_group_and_a_failing_stage(broker, cl
             client.pipeline(["first", "last"], {"text": "y", "fail": "last"})
         assert info.value.meta["stage"] == 1 and "last refuses" in info.value.error
         assert hearth.client.decode_body(info.value.body, False)["opinions"] == {"first": 0}
+
+
+# ---------------------------------------------------------------- what call returns
+
+
+def exchange(router, call, status=b"200", meta=b"", body=b""):
+    """Runs call() in a thread while the scripted broker answers its one
+    request with (status, meta, body). Returns ("ok", value) or ("raised",
+    exception)."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append(("ok", call()))
+        except BaseException as exc:  # noqa: BLE001 - returned to the test
+            outcome.append(("raised", exc))
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert router.poll(5000), "no request came"
+    identity, *frames = router.recv_multipart()
+    router.send_multipart([identity, b"", b"HEARTHC1", b"\x02", frames[3], status, meta, body])
+    thread.join(10)
+    assert not thread.is_alive() and len(outcome) == 1
+    return outcome[0]
+
+
+JSON_BODY = b'{"a":[1,2]}'
+
+
+@pytest.mark.parametrize("doc,raw,body,expected", [
+    ({"q": 1}, None, JSON_BODY, {"a": [1, 2]}),     # a document in, a document out
+    (b"q", None, JSON_BODY, JSON_BODY),             # bytes in, bytes out
+    ({"q": 1}, True, JSON_BODY, JSON_BODY),         # asked for bytes
+    (b'{"q":1}', False, JSON_BODY, {"a": [1, 2]}),  # asked for JSON
+    ({"q": 1}, True, b"\xff not json", b"\xff not json"),
+    (b"q", None, b"", b""),
+    (["list"], None, b"3", 3),
+])
+def test_call_returns_what_the_caller_asked_for(scripted_broker, doc, raw, body, expected):
+    router, endpoint = scripted_broker
+    with hearth.Client(endpoint, timeout=5) as client:
+        kind, value = exchange(router, lambda: client.call("svc", doc, raw=raw), body=body)
+        assert kind == "ok" and value == expected and type(value) is type(expected)
+        kind, value = exchange(router, lambda: client.submit("svc", doc, raw=raw).result(10),
+                               body=body)
+        assert kind == "ok" and value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize("body", [b"plain text", b"", b'{"cut":', b"\xff\xfe"])
+def test_a_reply_that_should_be_json_and_is_not_raises_bad_reply(scripted_broker, body):
+    router, endpoint = scripted_broker
+    meta = msgpack.packb({"service": "svc", "worker": "w1"})
+    with hearth.Client(endpoint, timeout=5) as client:
+        for call in (lambda: client.call("svc", {"q": 1}),
+                     lambda: client.call("svc", b"q", raw=False),
+                     lambda: client.submit("svc", {"q": 1}).result(10),
+                     lambda: client.call_many("svc", [{"q": 1}])[0],
+                     lambda: client.pipeline(["svc"], {"q": 1}),
+                     lambda: client.request("svc", {"q": 1}).doc):
+            kind, error = exchange(router, call, meta=meta, body=body)
+            if kind == "ok":            # call_many puts the error in its place
+                error = error if isinstance(error, BaseException) else None
+            assert isinstance(error, hearth.BadReply), (call, error)
+            assert isinstance(error, ValueError) and isinstance(error, hearth.HearthError)
+            assert error.status == 200 and error.body == body
+            assert error.meta["worker"] == "w1" and "not JSON" in error.error
+        #   The bytes are still there for a caller that asks.
+        kind, reply = exchange(router, lambda: client.request("svc", {"q": 1}), body=body)
+        assert kind == "ok" and reply.body == body and reply.raw is False
+
+
+def test_any_2xx_is_a_success_and_a_bad_status_frame_a_protocol_error(scripted_broker):
+    # As the C library: hearth_error_from_status gives HEARTH_OK for any 2xx.
+    router, endpoint = scripted_broker
+    with hearth.Client(endpoint, timeout=5) as client:
+        kind, reply = exchange(router, lambda: client.request("svc", {}), status=b"201",
+                               body=b"{}")
+        assert kind == "ok" and reply.status == 201 and reply.doc == {}
+        kind, error = exchange(router, lambda: client.call("svc", {}), status=b"2x0")
+        assert kind == "raised" and type(error) is hearth.ProtocolError
+        kind, error = exchange(router, lambda: client.call("svc", {}), status=b"403",
+                               meta=msgpack.packb({"error": "reserved"}))
+        assert kind == "raised" and type(error) is hearth.Forbidden
+        assert isinstance(error, hearth.BadRequest) and error.error == "reserved"
+
+
+def test_a_worker_that_answers_text_to_a_json_caller(broker, client):
+    with thread_worker(broker.endpoint, "plain", lambda body: b"just text", raw=True):
+        with pytest.raises(hearth.BadReply) as info:
+            client.call("plain", {"text": "hi"})
+        assert info.value.meta["service"] == "plain" and info.value.body == b"just text"
+        assert client.call("plain", {"text": "hi"}, raw=True) == b"just text"
+        assert client.call("plain", b"hi") == b"just text"
+
+
+# ---------------------------------------------------------------- one shared context
+
+
+def test_clients_and_workers_share_one_context_and_close_only_their_own(broker):
+    before = _context.open_sockets()
+    first = hearth.Client(broker.endpoint, timeout=10)
+    second = hearth.Client(broker.endpoint, timeout=10)
+    try:
+        shared = _context.shared()
+        assert first._dealer.context is second._dealer.context is shared
+        assert _context.open_sockets() == before + 4        # a DEALER and a monitor each
+        with thread_worker(broker.endpoint, "ctx", echo) as worker:
+            assert worker._io.sock.context is shared
+            assert first.call("ctx", {"n": 1}) == {"n": 1, "opinions": {"echo": True}}
+            first.close()
+            assert not shared.closed and _context.shared() is shared
+            assert _context.open_sockets() == before + 3
+            #   The other client and the worker go on.
+            assert second.call("ctx", {"n": 2}) == {"n": 2, "opinions": {"echo": True}}
+            with pytest.raises(hearth.HearthError):
+                first.call("ctx", {"n": 3})
+        assert _context.open_sockets() == before + 2        # the worker closed its own
+        assert second.ping() < 5
+    finally:
+        first.close()
+        second.close()
+    assert _context.open_sockets() == before and not shared.closed
+
+
+def test_many_clients_one_after_another(broker):
+    # Each client's monitor has an inproc address of its own on the shared
+    # context, though socket fds (pyzmq's default name) are reused.
+    for i in range(50):
+        with hearth.Client(broker.endpoint, timeout=10) as client:
+            assert client.ping() < 5
+
+
+def test_a_forked_child_gets_its_own_context_and_the_parent_keeps_working(broker, client):
+    client.ping()
+    parent_context = _context.shared()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:                # the child: report on the pipe, never return
+        status = 1
+        try:
+            os.close(read_end)
+            try:
+                client.call("hearth.ping", b"x")
+                inherited = "inherited client answered"
+            except hearth.HearthError as exc:
+                inherited = "refused" if "another process" in exc.error else repr(exc)
+            client.close()      # the parent's sockets: left alone
+            with hearth.Client(broker.endpoint, timeout=5) as own:
+                own.ping()
+                fresh = (_context.shared() is not parent_context
+                         and own._dealer.context is _context.shared())
+            os.write(write_end, ("%s %s" % (inherited, fresh)).encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    done = 0
+    try:
+        report = b""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([read_end], [], [], 0.1)
+            if ready:
+                chunk = os.read(read_end, 4096)
+                if not chunk:
+                    break
+                report += chunk
+        status = 0
+        while time.monotonic() < deadline and not done:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if not done:
+                time.sleep(0.02)
+        assert done, "the child did not exit"
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert report == b"refused True"
+    finally:
+        os.close(read_end)
+        if not done:            # still ours to stop: not yet reaped
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    #   The parent's client and context are untouched by the child.
+    assert client.ping() < 5 and _context.shared() is parent_context
+
+
+def test_a_closed_monitor_never_blocks_the_shared_io_thread():
+    # libzmq's I/O thread sends each monitor event blocking: were a Client's
+    # monitor PAIR closed while its DEALER still reported events, the next
+    # event (here the broker going away, then coming back) would block that
+    # thread, the one every Client and Worker of the process shares.
+    other = zmq.Context()
+    broker = other.socket(zmq.ROUTER)
+    broker.linger = 0
+    broker.bind("tcp://127.0.0.1:*")
+    endpoint = broker.getsockopt_string(zmq.LAST_ENDPOINT)
+    dealer = _context.socket(zmq.DEALER)
+    dealer.linger = 0
+    pair = _context.monitor(dealer, zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
+    again = None
+    try:
+        dealer.connect(endpoint)
+        assert pair.poll(5000), "no CONNECTED event"
+        _context.close_monitor(dealer, pair)
+        broker.close()                      # DISCONNECTED, with no monitor to take it
+        again = other.socket(zmq.ROUTER)
+        again.linger = 0
+
+        def rebound():
+            # zmq_close is asynchronous: the port is free a moment later.
+            try:
+                again.bind(endpoint)        # the dealer reconnects: CONNECTED
+                return True
+            except zmq.ZMQError:
+                return False
+        hearthtest.wait_until(rebound, what="the port free again")
+        dealer.send(b"still here")
+        assert again.poll(10000), "the shared I/O thread is blocked"
+        assert again.recv_multipart()[1] == b"still here"
+    finally:
+        _context.close(dealer)
+        if again is not None:
+            again.close()
+        broker.close()
+        other.term()

@@ -85,3 +85,43 @@ def test_pip_install_into_a_target_then_import(tmp_path):
                            capture_output=True, text=True, timeout=60, cwd=str(tmp_path), env=env)
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.startswith(str(target))
+    #   PEP 561: the type hints ship with the package.
+    assert (target / "hearth" / "py.typed").is_file()
+
+
+def test_cmake_install_ships_the_package_with_its_type_hints(tmp_path):
+    # The install rule in client/CMakeLists.txt, component "python" only.
+    build, cmake = os.environ.get("HEARTH_BUILD_DIR"), os.environ.get("HEARTH_CMAKE")
+    assert build and cmake, "HEARTH_BUILD_DIR and HEARTH_CMAKE are set by ctest (python.serve)"
+    done = subprocess.run([cmake, "--install", build, "--prefix", str(tmp_path),
+                           "--component", "python"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [package] = list(tmp_path.glob("*/hearth/python/hearth"))
+    shipped = sorted(p.name for p in package.iterdir())
+    source = sorted(p for p in os.listdir(os.path.join(PYROOT, "hearth"))
+                    if p.endswith(".py") or p == "py.typed")
+    assert shipped == source and "py.typed" in shipped
+
+
+def test_sigterm_with_a_request_held_answers_it_before_exit(broker, client, tmp_path):
+    # The last reply leaves before the process goes, though the library's
+    # one context is never terminated while the worker runs (_context.py).
+    module = tmp_path / "held.py"
+    module.write_text("import threading, hearth\n"
+                      "release = threading.Event()\n"
+                      "@hearth.expert('held')\n"
+                      "def held(doc):\n"
+                      "    release.wait(float(doc['hold']))\n"
+                      "    return {'done': doc['i']}\n")
+    worker = serve(broker.endpoint, str(module), cwd="/")
+    try:
+        wait_workers(client, "held", 1)
+        future = client.submit("held", {"i": 7, "hold": 0.5})
+        hearthtest.wait_until(lambda: client.services("held")[0]["in_flight"] == 1,
+                              what="request held by the worker")
+        worker.signal(signal.SIGTERM)
+        assert future.result(timeout=15) == {"done": 7}       # not 502: drained
+        assert worker.wait(15) == 0, worker.output()
+    finally:
+        worker.kill()
