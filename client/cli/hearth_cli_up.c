@@ -10,11 +10,11 @@
 #define _GNU_SOURCE                 /* vasprintf                            */
 #include "hearth_cli_up.h"
 #include "hearth_cli_out.h"
+#include "hearth_cli_services.h"
 #include "hearth_supervisor.h"
 #include "hearth_config.h"
 #include "hearth_clock.h"
 #include "hearth_log.h"
-#include "hearth_meta.h"
 #include "hearth/hearth.h"
 
 #include <arpa/inet.h>
@@ -686,25 +686,23 @@ s_service_state (s_up_t *self, const char *name, int *workers, char *version,
         hearth_reply_destroy (&reply);
         return 0;                   /* not registered yet                   */
     }
-    size_t body_size;
-    const uint8_t *body = reply ? hearth_reply_body (reply, &body_size) : NULL;
-    /*  The answer is an array holding one map: 0x91 is its header.         */
-    hearth_meta_entry_t entry, inner;
-    uint64_t count;
-    if (rc != HEARTH_OK || body_size < 1 || body[0] != 0x91) {
+    size_t body_size = 0;
+    const void *body = reply ? hearth_reply_body (reply, &body_size) : NULL;
+    /*  Asked for one service, the answer holds exactly that one.           */
+    hearth_cli_services_t *list = NULL;
+    if (rc != HEARTH_OK || hearth_cli_services_decode (body, body_size, &list)
+    ||  list->count != 1) {
+        hearth_cli_services_destroy (&list);
         hearth_reply_destroy (&reply);
         return -1;
     }
-    if (hearth_meta_find (body + 1, body_size - 1, "workers", &entry) == 1
-    &&  hearth_meta_value_uint (&entry, &count) == 0)
-        *workers = count > INT_MAX ? INT_MAX : (int) count;
-    const char *text;
-    size_t len;
-    if (hearth_meta_find (body + 1, body_size - 1, "descriptor", &entry) == 1
-    &&  hearth_meta_find (entry.value, entry.value_size, HEARTH_DESC_VERSION,
-                          &inner) == 1
-    &&  hearth_meta_value_str (&inner, &text, &len) == 0)
-        hearth_cli_out_printable (text, len, version, size);
+    const hearth_cli_service_t *service = &list->services[0];
+    if (service->workers != HEARTH_CLI_SERVICES_UNKNOWN)
+        *workers = service->workers > INT_MAX ? INT_MAX : (int) service->workers;
+    if (service->version)
+        hearth_cli_out_printable (service->version, strlen (service->version),
+                                  version, size);
+    hearth_cli_services_destroy (&list);
     hearth_reply_destroy (&reply);
     return 0;
 }
