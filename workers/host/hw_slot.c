@@ -524,9 +524,11 @@ s_watch_idle (hw_slot_t *self)
                          self->options->service, (int) hw_child_pid (child),
                          hw_child_describe (child, how, sizeof how));
     }
-    pthread_mutex_unlock (&self->child_lock);
+    /*  Marked dead before the child lock goes, so a request that takes the
+        lock next waits for the new child instead of meeting this one.      */
     if (gone)
         s_set_dead (self, true);
+    pthread_mutex_unlock (&self->child_lock);
 }
 
 /*  Ends the worker's run, which the caller has asked to stop (only once:
