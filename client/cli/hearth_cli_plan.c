@@ -1,0 +1,410 @@
+/*  hearth_cli_plan - `hearth up`'s children for a mesh. See the header.   */
+#define _GNU_SOURCE                 /* vasprintf                            */
+#include "hearth_cli_plan.h"
+#include "hearth/hearth.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------ string vectors */
+
+/*  A growing NULL-terminated list of malloc'd strings; the first failure
+    sticks, so callers check once at the end.                               */
+typedef struct {
+    char **items;
+    size_t count, max;
+    bool failed;
+} s_strv_t;
+
+static void
+s_strv_take (s_strv_t *self, char *text)
+{
+    if (!text || self->failed) {
+        self->failed = true;
+        free (text);
+        return;
+    }
+    if (self->count + 1 >= self->max) {
+        size_t max = self->max ? self->max * 2 : 16;
+        char **bigger = realloc (self->items, max * sizeof *bigger);
+        if (!bigger) {
+            self->failed = true;
+            free (text);
+            return;
+        }
+        self->items = bigger;
+        self->max = max;
+    }
+    self->items[self->count++] = text;
+    self->items[self->count] = NULL;
+}
+
+static void
+s_strv_add (s_strv_t *self, const char *text)
+{
+    s_strv_take (self, strdup (text));
+}
+
+static void
+s_strv_vaddf (s_strv_t *self, const char *format, va_list args)
+{
+    char *text = NULL;
+    if (vasprintf (&text, format, args) < 0)
+        text = NULL;
+    s_strv_take (self, text);
+}
+
+static void
+s_strv_addf (s_strv_t *self, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static void
+s_strv_addf (s_strv_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    s_strv_vaddf (self, format, args);
+    va_end (args);
+}
+
+/*  Adds an option and its value as two arguments, which every getopt and
+    argparse parser reads alike.                                             */
+static void
+s_strv_option (s_strv_t *self, const char *option, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static void
+s_strv_option (s_strv_t *self, const char *option, const char *format, ...)
+{
+    s_strv_add (self, option);
+    va_list args;
+    va_start (args, format);
+    s_strv_vaddf (self, format, args);
+    va_end (args);
+}
+
+/*  A deep copy of the NULL-terminated list, or NULL out of memory.         */
+static char **
+s_strv_copy (const s_strv_t *self)
+{
+    char **copy = calloc (self->count + 1, sizeof *copy);
+    for (size_t i = 0; copy && i < self->count; i++)
+        if (!(copy[i] = strdup (self->items[i]))) {
+            for (size_t k = 0; k < i; k++)
+                free (copy[k]);
+            free (copy);
+            copy = NULL;
+        }
+    return copy;
+}
+
+static void
+s_strv_free (char ***items_p)
+{
+    char **items = *items_p;
+    for (size_t i = 0; items && items[i]; i++)
+        free (items[i]);
+    free (items);
+    *items_p = NULL;
+}
+
+/* ---------------------------------------------------------------- paths */
+
+int
+hearth_cli_plan_join (const char *dir, const char *name, char *out,
+                      size_t size)
+{
+    size_t dir_len = name[0] == '/' ? 0 : strlen (dir);
+    size_t name_len = strlen (name);
+    if (dir_len + 1 + name_len + 1 > size)
+        return -1;
+    if (dir_len) {
+        memcpy (out, dir, dir_len);
+        out[dir_len++] = '/';
+    }
+    memcpy (out + dir_len, name, name_len + 1);
+    return 0;
+}
+
+int
+hearth_cli_plan_service_dir (const char *base_dir,
+                             const hearth_config_service_t *service,
+                             char *out, size_t size)
+{
+    if (!service->directory)
+        return snprintf (out, size, "%s", base_dir) < (int) size ? 0 : -1;
+    return hearth_cli_plan_join (base_dir, service->directory, out, size);
+}
+
+/*  The program to run for name in directory: as found, or name itself.   */
+static void
+s_program (const hearth_cli_plan_options_t *options, const char *name,
+           const char *directory, char *out, size_t size)
+{
+    if (!options->find
+    ||  options->find (options->find_arg, name, directory, out, size))
+        snprintf (out, size, "%s", name);
+}
+
+/* ------------------------------------------------------------ children */
+
+/*  The value of variable in env ("NAME=" included in name), or NULL.       */
+static const char *
+s_getenv (char *const *env, const char *name)
+{
+    size_t len = strlen (name);
+    for (size_t i = 0; env && env[i]; i++)
+        if (strncmp (env[i], name, len) == 0)
+            return env[i] + len;
+    return NULL;
+}
+
+/*  The inherited environment with HEARTH_BROKER set, and PYTHONPATH led by
+    python_dir (if not NULL), then the hearth package's directory.          */
+static void
+s_environment (const hearth_cli_plan_options_t *options,
+               const char *python_dir, s_strv_t *env)
+{
+    for (char *const *var = options->environ; var && *var; var++)
+        if (strncmp (*var, "HEARTH_BROKER=", 14) != 0
+        &&  (!python_dir || strncmp (*var, "PYTHONPATH=", 11) != 0))
+            s_strv_add (env, *var);
+    s_strv_addf (env, "HEARTH_BROKER=%s", options->endpoint);
+    if (python_dir) {
+        const char *package = options->python_path ? options->python_path : "";
+        const char *old = s_getenv (options->environ, "PYTHONPATH=");
+        s_strv_addf (env, "PYTHONPATH=%s%s%s%s%s", python_dir,
+                     *package ? ":" : "", package,
+                     old && *old ? ":" : "", old && *old ? old : "");
+    }
+}
+
+/*  The broker's command line: every broker setting of the mesh as a flag,
+    then the pipelines left in it.                                          */
+static void
+s_broker_argv (const hearth_config_t *config,
+               const hearth_cli_plan_options_t *options, s_strv_t *argv)
+{
+    const hearth_config_broker_t *broker = &config->broker;
+    s_strv_add (argv, options->broker);
+    s_strv_option (argv, "--bind", "%s", options->bind);
+    for (size_t i = 1; i < broker->bind.count; i++)
+        s_strv_option (argv, "--bind", "%s", broker->bind.argv[i]);
+    s_strv_option (argv, "--heartbeat", "%d", broker->heartbeat_ms);
+    s_strv_option (argv, "--liveness", "%d", broker->liveness);
+    s_strv_option (argv, "--queue-max", "%d", broker->queue_max);
+    s_strv_option (argv, "--max-message", "%lld", broker->max_message);
+    s_strv_option (argv, "--max-pending-bytes", "%lld",
+                   broker->max_pending_bytes);
+    s_strv_option (argv, "--default-deadline", "%d",
+                   broker->default_deadline_ms);
+    s_strv_option (argv, "--linger", "%d", broker->linger_ms);
+    s_strv_option (argv, "--grace", "%d", broker->grace_ms);
+    for (size_t i = 0; i < config->pipeline_count; i++) {
+        const hearth_config_pipeline_t *pipeline = &config->pipelines[i];
+        if (*pipeline->route)       /* emptied: left out of the mesh        */
+            s_strv_option (argv, "--pipeline", "%s=%s", pipeline->name,
+                           pipeline->route);
+    }
+    if (options->verbose)
+        s_strv_add (argv, "--verbose");
+}
+
+/*  The descriptor options hearth-worker and `python3 -m hearth serve`
+    share: --version-string, --description, and the schema and example.    */
+static void
+s_descriptor_options (const hearth_config_service_t *service, s_strv_t *argv)
+{
+    if (service->version)
+        s_strv_option (argv, "--version-string", "%s", service->version);
+    if (service->description)
+        s_strv_option (argv, "--description", "%s", service->description);
+    if (service->input_schema)
+        s_strv_option (argv, "--input-schema", "%s", service->input_schema);
+    if (service->output_schema)
+        s_strv_option (argv, "--output-schema", "%s", service->output_schema);
+    if (service->example)
+        s_strv_option (argv, "--example", "%s", service->example);
+}
+
+/*  hearth-worker's command line for a command service.                    */
+static void
+s_worker_host_argv (const hearth_cli_plan_options_t *options,
+                    const hearth_config_service_t *service,
+                    const char *command0, s_strv_t *argv)
+{
+    s_strv_add (argv, options->worker_host);
+    s_strv_option (argv, "-s", "%s", service->name);
+    s_strv_option (argv, "-b", "%s", options->endpoint);
+    s_strv_option (argv, "-n", "%d", service->processes);
+    s_strv_option (argv, "--timeout", "%d", service->timeout_ms);
+    s_strv_option (argv, "--start-timeout", "%d", service->start_timeout_ms);
+    if (service->ready_line)
+        s_strv_option (argv, "--ready-line", "%s", service->ready_line);
+    s_strv_option (argv, "--framing", "%s",
+                   service->framing == HEARTH_FRAMING_LENGTH ? "length"
+                                                              : "line");
+    if (service->per_request)
+        s_strv_add (argv, "--per-request");
+    if (service->idempotent)
+        s_strv_add (argv, "--idempotent");
+    s_descriptor_options (service, argv);
+    s_strv_add (argv, "--");
+    s_strv_add (argv, command0);
+    for (size_t i = 1; i < service->command.count; i++)
+        s_strv_add (argv, service->command.argv[i]);
+}
+
+/*  `python3 -m hearth serve` for a module service; python as found.       */
+static void
+s_python_argv (const hearth_cli_plan_options_t *options,
+               const hearth_config_service_t *service, const char *python,
+               s_strv_t *argv)
+{
+    s_strv_add (argv, python);
+    s_strv_add (argv, "-m");
+    s_strv_add (argv, "hearth");
+    s_strv_add (argv, "serve");
+    s_strv_add (argv, service->module);
+    s_strv_option (argv, "-s", "%s", service->name);
+    s_strv_option (argv, "-b", "%s", options->endpoint);
+    s_strv_option (argv, "-n", "%d", service->concurrency);
+    if (service->idempotent)
+        s_strv_add (argv, "--idempotent");
+    s_descriptor_options (service, argv);
+}
+
+/*  Appends a child with copies of argv and env. Returns 0, or -1.         */
+static int
+s_add (hearth_cli_plan_t *self, const char *name, int service,
+       const s_strv_t *argv, const char *directory, const s_strv_t *env)
+{
+    if (argv->failed || env->failed || !argv->count)
+        return -1;
+    hearth_cli_child_t *children = realloc (self->children,
+                                            (self->count + 1)
+                                            * sizeof *children);
+    if (!children)
+        return -1;
+    self->children = children;
+    hearth_cli_child_t *child = &children[self->count++];
+    memset (child, 0, sizeof *child);
+    child->service = service;
+    child->name = strdup (name);
+    child->path = strdup (argv->items[0]);
+    child->directory = directory ? strdup (directory) : NULL;
+    child->argv = s_strv_copy (argv);
+    child->env = s_strv_copy (env);
+    return child->name && child->path && (!directory || child->directory)
+        && child->argv && child->env ? 0 : -1;
+}
+
+static int
+s_add_broker (hearth_cli_plan_t *self, const hearth_config_t *config,
+              const hearth_cli_plan_options_t *options)
+{
+    s_strv_t argv = { 0 }, env = { 0 };
+    s_broker_argv (config, options, &argv);
+    s_environment (options, NULL, &env);
+    int rc = s_add (self, "broker", -1, &argv, NULL, &env);
+    s_strv_free (&argv.items);
+    s_strv_free (&env.items);
+    return rc;
+}
+
+/*  Adds the children of service index. Returns 0, or -1.                 */
+static int
+s_add_service (hearth_cli_plan_t *self, const hearth_config_t *config,
+               const hearth_cli_plan_options_t *options, size_t index)
+{
+    const hearth_config_service_t *service = &config->services[index];
+    char dir[PATH_MAX], program[PATH_MAX];
+    if (hearth_cli_plan_service_dir (options->base_dir, service, dir,
+                                     sizeof dir))
+        return -1;
+    s_strv_t argv = { 0 }, env = { 0 };
+    int copies = service->processes;
+    self->expected[index] = service->processes;
+    if (service->kind == HEARTH_SERVICE_COMMAND) {
+        /*  Found here, as hearth-worker would not look in our build tree. */
+        s_program (options, service->command.argv[0], dir, program,
+                   sizeof program);
+        s_worker_host_argv (options, service, program, &argv);
+        copies = 1;
+        /*  hearth-worker registers one worker per warm child.              */
+        self->expected[index] = service->per_request ? 1 : service->processes;
+    }
+    else
+    if (service->kind == HEARTH_SERVICE_MODULE) {
+        s_program (options, options->python && *options->python
+                            ? options->python : "/usr/bin/python3",
+                   dir, program, sizeof program);
+        s_python_argv (options, service, program, &argv);
+    }
+    else {
+        s_program (options, service->worker.argv[0], dir, program,
+                   sizeof program);
+        s_strv_add (&argv, program);
+        for (size_t k = 1; k < service->worker.count; k++)
+            s_strv_add (&argv, service->worker.argv[k]);
+    }
+    s_environment (options, service->kind == HEARTH_SERVICE_MODULE ? dir
+                                                                   : NULL,
+                   &env);
+    int rc = 0;
+    for (int k = 0; k < copies && rc == 0; k++) {
+        char name[HEARTH_SERVICE_MAX + 16];
+        snprintf (name, sizeof name, copies > 1 ? "%s#%d" : "%s",
+                  service->name, k + 1);
+        rc = s_add (self, name, (int) index, &argv, dir, &env);
+    }
+    s_strv_free (&argv.items);
+    s_strv_free (&env.items);
+    return rc;
+}
+
+int
+hearth_cli_plan_new (const hearth_config_t *config,
+                     const hearth_cli_plan_options_t *options,
+                     hearth_cli_plan_t **plan_p)
+{
+    *plan_p = NULL;
+    hearth_cli_plan_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -1;
+    self->expected = calloc (config->service_count + 1,
+                             sizeof *self->expected);
+    int rc = self->expected ? s_add_broker (self, config, options) : -1;
+    for (size_t i = 0; i < config->service_count && rc == 0; i++)
+        if (!options->enabled || options->enabled[i])
+            rc = s_add_service (self, config, options, i);
+    if (rc) {
+        hearth_cli_plan_destroy (&self);
+        return -1;
+    }
+    *plan_p = self;
+    return 0;
+}
+
+void
+hearth_cli_plan_destroy (hearth_cli_plan_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    hearth_cli_plan_t *self = *self_p;
+    for (size_t i = 0; i < self->count; i++) {
+        hearth_cli_child_t *child = &self->children[i];
+        free (child->name);
+        free (child->path);
+        free (child->directory);
+        s_strv_free (&child->argv);
+        s_strv_free (&child->env);
+    }
+    free (self->children);
+    free (self->expected);
+    free (self);
+    *self_p = NULL;
+}
