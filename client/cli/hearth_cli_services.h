@@ -7,7 +7,7 @@
     descriptor}. It comes from the network, so nothing in it is trusted:
     a count that is absent or not a non-negative integer reads as
     HEARTH_CLI_SERVICES_UNKNOWN, a text that is absent, empty or not a
-    string as NULL, and texts are copied made printable (control bytes and
+    string as NULL, and texts are copied and made printable (control bytes,
     invalid UTF-8 as '?', as hearth_cli_out_printable does), ready to print.
 */
 #ifndef HEARTH_CLI_SERVICES_H_INCLUDED
