@@ -1,115 +1,12 @@
 /*  hearth_cli_plan - `hearth up`'s children for a mesh. See the header.   */
-#define _GNU_SOURCE                 /* vasprintf                            */
 #include "hearth_cli_plan.h"
+#include "hearth_cli_strv.h"
 #include "hearth/hearth.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ------------------------------------------------------ string vectors */
-
-/*  A growing NULL-terminated list of malloc'd strings; the first failure
-    sticks, so callers check once at the end.                               */
-typedef struct {
-    char **items;
-    size_t count, max;
-    bool failed;
-} s_strv_t;
-
-static void
-s_strv_take (s_strv_t *self, char *text)
-{
-    if (!text || self->failed) {
-        self->failed = true;
-        free (text);
-        return;
-    }
-    if (self->count + 1 >= self->max) {
-        size_t max = self->max ? self->max * 2 : 16;
-        char **bigger = realloc (self->items, max * sizeof *bigger);
-        if (!bigger) {
-            self->failed = true;
-            free (text);
-            return;
-        }
-        self->items = bigger;
-        self->max = max;
-    }
-    self->items[self->count++] = text;
-    self->items[self->count] = NULL;
-}
-
-static void
-s_strv_add (s_strv_t *self, const char *text)
-{
-    s_strv_take (self, strdup (text));
-}
-
-static void
-s_strv_vaddf (s_strv_t *self, const char *format, va_list args)
-{
-    char *text = NULL;
-    if (vasprintf (&text, format, args) < 0)
-        text = NULL;
-    s_strv_take (self, text);
-}
-
-static void
-s_strv_addf (s_strv_t *self, const char *format, ...)
-    __attribute__ ((format (printf, 2, 3)));
-
-static void
-s_strv_addf (s_strv_t *self, const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    s_strv_vaddf (self, format, args);
-    va_end (args);
-}
-
-/*  Adds an option and its value as two arguments, which every getopt and
-    argparse parser reads alike.                                             */
-static void
-s_strv_option (s_strv_t *self, const char *option, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_strv_option (s_strv_t *self, const char *option, const char *format, ...)
-{
-    s_strv_add (self, option);
-    va_list args;
-    va_start (args, format);
-    s_strv_vaddf (self, format, args);
-    va_end (args);
-}
-
-/*  A deep copy of the NULL-terminated list, or NULL out of memory.         */
-static char **
-s_strv_copy (const s_strv_t *self)
-{
-    char **copy = calloc (self->count + 1, sizeof *copy);
-    for (size_t i = 0; copy && i < self->count; i++)
-        if (!(copy[i] = strdup (self->items[i]))) {
-            for (size_t k = 0; k < i; k++)
-                free (copy[k]);
-            free (copy);
-            copy = NULL;
-        }
-    return copy;
-}
-
-static void
-s_strv_free (char ***items_p)
-{
-    char **items = *items_p;
-    for (size_t i = 0; items && items[i]; i++)
-        free (items[i]);
-    free (items);
-    *items_p = NULL;
-}
 
 /* ---------------------------------------------------------------- paths */
 
@@ -166,19 +63,19 @@ s_getenv (char *const *env, const char *name)
     python_dir (if not NULL), then the hearth package's directory.          */
 static void
 s_environment (const hearth_cli_plan_options_t *options,
-               const char *python_dir, s_strv_t *env)
+               const char *python_dir, hearth_cli_strv_t *env)
 {
     for (char *const *var = options->environ; var && *var; var++)
         if (strncmp (*var, "HEARTH_BROKER=", 14) != 0
         &&  (!python_dir || strncmp (*var, "PYTHONPATH=", 11) != 0))
-            s_strv_add (env, *var);
-    s_strv_addf (env, "HEARTH_BROKER=%s", options->endpoint);
+            hearth_cli_strv_add (env, *var);
+    hearth_cli_strv_addf (env, "HEARTH_BROKER=%s", options->endpoint);
     if (python_dir) {
         const char *package = options->python_path ? options->python_path : "";
         const char *old = s_getenv (options->environ, "PYTHONPATH=");
-        s_strv_addf (env, "PYTHONPATH=%s%s%s%s%s", python_dir,
-                     *package ? ":" : "", package,
-                     old && *old ? ":" : "", old && *old ? old : "");
+        hearth_cli_strv_addf (env, "PYTHONPATH=%s%s%s%s%s", python_dir,
+                              *package ? ":" : "", package,
+                              old && *old ? ":" : "", old && *old ? old : "");
     }
 }
 
@@ -186,101 +83,110 @@ s_environment (const hearth_cli_plan_options_t *options,
     then the pipelines left in it.                                          */
 static void
 s_broker_argv (const hearth_config_t *config,
-               const hearth_cli_plan_options_t *options, s_strv_t *argv)
+               const hearth_cli_plan_options_t *options,
+               hearth_cli_strv_t *argv)
 {
     const hearth_config_broker_t *broker = &config->broker;
-    s_strv_add (argv, options->broker);
-    s_strv_option (argv, "--bind", "%s", options->bind);
+    hearth_cli_strv_add (argv, options->broker);
+    hearth_cli_strv_option (argv, "--bind", "%s", options->bind);
     for (size_t i = 1; i < broker->bind.count; i++)
-        s_strv_option (argv, "--bind", "%s", broker->bind.argv[i]);
-    s_strv_option (argv, "--heartbeat", "%d", broker->heartbeat_ms);
-    s_strv_option (argv, "--liveness", "%d", broker->liveness);
-    s_strv_option (argv, "--queue-max", "%d", broker->queue_max);
-    s_strv_option (argv, "--max-message", "%lld", broker->max_message);
-    s_strv_option (argv, "--max-pending-bytes", "%lld",
-                   broker->max_pending_bytes);
-    s_strv_option (argv, "--default-deadline", "%d",
-                   broker->default_deadline_ms);
-    s_strv_option (argv, "--linger", "%d", broker->linger_ms);
-    s_strv_option (argv, "--grace", "%d", broker->grace_ms);
+        hearth_cli_strv_option (argv, "--bind", "%s", broker->bind.argv[i]);
+    hearth_cli_strv_option (argv, "--heartbeat", "%d", broker->heartbeat_ms);
+    hearth_cli_strv_option (argv, "--liveness", "%d", broker->liveness);
+    hearth_cli_strv_option (argv, "--queue-max", "%d", broker->queue_max);
+    hearth_cli_strv_option (argv, "--max-message", "%lld", broker->max_message);
+    hearth_cli_strv_option (argv, "--max-pending-bytes", "%lld",
+                            broker->max_pending_bytes);
+    hearth_cli_strv_option (argv, "--default-deadline", "%d",
+                            broker->default_deadline_ms);
+    hearth_cli_strv_option (argv, "--linger", "%d", broker->linger_ms);
+    hearth_cli_strv_option (argv, "--grace", "%d", broker->grace_ms);
     for (size_t i = 0; i < config->pipeline_count; i++) {
         const hearth_config_pipeline_t *pipeline = &config->pipelines[i];
         if (*pipeline->route)       /* emptied: left out of the mesh        */
-            s_strv_option (argv, "--pipeline", "%s=%s", pipeline->name,
-                           pipeline->route);
+            hearth_cli_strv_option (argv, "--pipeline", "%s=%s", pipeline->name,
+                                    pipeline->route);
     }
     if (options->verbose)
-        s_strv_add (argv, "--verbose");
+        hearth_cli_strv_add (argv, "--verbose");
 }
 
 /*  The descriptor options hearth-worker and `python3 -m hearth serve`
     share: --version-string, --description, and the schema and example.    */
 static void
-s_descriptor_options (const hearth_config_service_t *service, s_strv_t *argv)
+s_descriptor_options (const hearth_config_service_t *service,
+                      hearth_cli_strv_t *argv)
 {
     if (service->version)
-        s_strv_option (argv, "--version-string", "%s", service->version);
+        hearth_cli_strv_option (argv, "--version-string", "%s",
+                                service->version);
     if (service->description)
-        s_strv_option (argv, "--description", "%s", service->description);
+        hearth_cli_strv_option (argv, "--description", "%s",
+                                service->description);
     if (service->input_schema)
-        s_strv_option (argv, "--input-schema", "%s", service->input_schema);
+        hearth_cli_strv_option (argv, "--input-schema", "%s",
+                                service->input_schema);
     if (service->output_schema)
-        s_strv_option (argv, "--output-schema", "%s", service->output_schema);
+        hearth_cli_strv_option (argv, "--output-schema", "%s",
+                                service->output_schema);
     if (service->example)
-        s_strv_option (argv, "--example", "%s", service->example);
+        hearth_cli_strv_option (argv, "--example", "%s", service->example);
 }
 
 /*  hearth-worker's command line for a command service.                    */
 static void
 s_worker_host_argv (const hearth_cli_plan_options_t *options,
                     const hearth_config_service_t *service,
-                    const char *command0, s_strv_t *argv)
+                    const char *command0, hearth_cli_strv_t *argv)
 {
-    s_strv_add (argv, options->worker_host);
-    s_strv_option (argv, "-s", "%s", service->name);
-    s_strv_option (argv, "-b", "%s", options->endpoint);
-    s_strv_option (argv, "-n", "%d", service->processes);
-    s_strv_option (argv, "--timeout", "%d", service->timeout_ms);
-    s_strv_option (argv, "--start-timeout", "%d", service->start_timeout_ms);
+    hearth_cli_strv_add (argv, options->worker_host);
+    hearth_cli_strv_option (argv, "-s", "%s", service->name);
+    hearth_cli_strv_option (argv, "-b", "%s", options->endpoint);
+    hearth_cli_strv_option (argv, "-n", "%d", service->processes);
+    hearth_cli_strv_option (argv, "--timeout", "%d", service->timeout_ms);
+    hearth_cli_strv_option (argv, "--start-timeout", "%d",
+                            service->start_timeout_ms);
     if (service->ready_line)
-        s_strv_option (argv, "--ready-line", "%s", service->ready_line);
-    s_strv_option (argv, "--framing", "%s",
-                   service->framing == HEARTH_FRAMING_LENGTH ? "length"
-                                                              : "line");
+        hearth_cli_strv_option (argv, "--ready-line", "%s",
+                                service->ready_line);
+    hearth_cli_strv_option (argv, "--framing", "%s",
+                            service->framing == HEARTH_FRAMING_LENGTH
+                            ? "length" : "line");
     if (service->per_request)
-        s_strv_add (argv, "--per-request");
+        hearth_cli_strv_add (argv, "--per-request");
     if (service->idempotent)
-        s_strv_add (argv, "--idempotent");
+        hearth_cli_strv_add (argv, "--idempotent");
     s_descriptor_options (service, argv);
-    s_strv_add (argv, "--");
-    s_strv_add (argv, command0);
+    hearth_cli_strv_add (argv, "--");
+    hearth_cli_strv_add (argv, command0);
     for (size_t i = 1; i < service->command.count; i++)
-        s_strv_add (argv, service->command.argv[i]);
+        hearth_cli_strv_add (argv, service->command.argv[i]);
 }
 
 /*  `python3 -m hearth serve` for a module service; python as found.       */
 static void
 s_python_argv (const hearth_cli_plan_options_t *options,
                const hearth_config_service_t *service, const char *python,
-               s_strv_t *argv)
+               hearth_cli_strv_t *argv)
 {
-    s_strv_add (argv, python);
-    s_strv_add (argv, "-m");
-    s_strv_add (argv, "hearth");
-    s_strv_add (argv, "serve");
-    s_strv_add (argv, service->module);
-    s_strv_option (argv, "-s", "%s", service->name);
-    s_strv_option (argv, "-b", "%s", options->endpoint);
-    s_strv_option (argv, "-n", "%d", service->concurrency);
+    hearth_cli_strv_add (argv, python);
+    hearth_cli_strv_add (argv, "-m");
+    hearth_cli_strv_add (argv, "hearth");
+    hearth_cli_strv_add (argv, "serve");
+    hearth_cli_strv_add (argv, service->module);
+    hearth_cli_strv_option (argv, "-s", "%s", service->name);
+    hearth_cli_strv_option (argv, "-b", "%s", options->endpoint);
+    hearth_cli_strv_option (argv, "-n", "%d", service->concurrency);
     if (service->idempotent)
-        s_strv_add (argv, "--idempotent");
+        hearth_cli_strv_add (argv, "--idempotent");
     s_descriptor_options (service, argv);
 }
 
 /*  Appends a child with copies of argv and env. Returns 0, or -1.         */
 static int
 s_add (hearth_cli_plan_t *self, const char *name, int service,
-       const s_strv_t *argv, const char *directory, const s_strv_t *env)
+       const hearth_cli_strv_t *argv, const char *directory,
+       const hearth_cli_strv_t *env)
 {
     if (argv->failed || env->failed || !argv->count)
         return -1;
@@ -296,8 +202,9 @@ s_add (hearth_cli_plan_t *self, const char *name, int service,
     child->name = strdup (name);
     child->path = strdup (argv->items[0]);
     child->directory = directory ? strdup (directory) : NULL;
-    child->argv = s_strv_copy (argv);
-    child->env = s_strv_copy (env);
+    if (hearth_cli_strv_dup (argv->items, &child->argv)
+    ||  hearth_cli_strv_dup (env->items, &child->env))
+        return -1;
     return child->name && child->path && (!directory || child->directory)
         && child->argv && child->env ? 0 : -1;
 }
@@ -306,12 +213,12 @@ static int
 s_add_broker (hearth_cli_plan_t *self, const hearth_config_t *config,
               const hearth_cli_plan_options_t *options)
 {
-    s_strv_t argv = { 0 }, env = { 0 };
+    hearth_cli_strv_t argv = { 0 }, env = { 0 };
     s_broker_argv (config, options, &argv);
     s_environment (options, NULL, &env);
     int rc = s_add (self, "broker", -1, &argv, NULL, &env);
-    s_strv_free (&argv.items);
-    s_strv_free (&env.items);
+    hearth_cli_strv_reset (&argv);
+    hearth_cli_strv_reset (&env);
     return rc;
 }
 
@@ -325,7 +232,7 @@ s_add_service (hearth_cli_plan_t *self, const hearth_config_t *config,
     if (hearth_cli_plan_service_dir (options->base_dir, service, dir,
                                      sizeof dir))
         return -1;
-    s_strv_t argv = { 0 }, env = { 0 };
+    hearth_cli_strv_t argv = { 0 }, env = { 0 };
     int copies = service->processes;
     self->expected[index] = service->processes;
     if (service->kind == HEARTH_SERVICE_COMMAND) {
@@ -347,9 +254,9 @@ s_add_service (hearth_cli_plan_t *self, const hearth_config_t *config,
     else {
         s_program (options, service->worker.argv[0], dir, program,
                    sizeof program);
-        s_strv_add (&argv, program);
+        hearth_cli_strv_add (&argv, program);
         for (size_t k = 1; k < service->worker.count; k++)
-            s_strv_add (&argv, service->worker.argv[k]);
+            hearth_cli_strv_add (&argv, service->worker.argv[k]);
     }
     s_environment (options, service->kind == HEARTH_SERVICE_MODULE ? dir
                                                                    : NULL,
@@ -361,8 +268,8 @@ s_add_service (hearth_cli_plan_t *self, const hearth_config_t *config,
                   service->name, k + 1);
         rc = s_add (self, name, (int) index, &argv, dir, &env);
     }
-    s_strv_free (&argv.items);
-    s_strv_free (&env.items);
+    hearth_cli_strv_reset (&argv);
+    hearth_cli_strv_reset (&env);
     return rc;
 }
 
@@ -400,8 +307,8 @@ hearth_cli_plan_destroy (hearth_cli_plan_t **self_p)
         free (child->name);
         free (child->path);
         free (child->directory);
-        s_strv_free (&child->argv);
-        s_strv_free (&child->env);
+        hearth_cli_strv_free (&child->argv);
+        hearth_cli_strv_free (&child->env);
     }
     free (self->children);
     free (self->expected);

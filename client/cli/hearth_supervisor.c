@@ -6,6 +6,7 @@
     environment, directory) is built in the parent beforehand.
 */
 #include "hearth_supervisor.h"
+#include "hearth_cli_strv.h"
 #include "hearth_clock.h"
 #include "hearth_log.h"
 #include "hearth_restart.h"
@@ -44,36 +45,6 @@ struct _hearth_supervisor_t {
 /* ------------------------------------------------------------- helpers */
 
 static void
-s_strv_free (char ***strv_p)
-{
-    char **strv = *strv_p;
-    for (size_t i = 0; strv && strv[i]; i++)
-        free (strv[i]);
-    free (strv);
-    *strv_p = NULL;
-}
-
-/*  A deep copy of a NULL-terminated string array (NULL stays NULL).      */
-static int
-s_strv_dup (char *const *source, char ***copy_p)
-{
-    *copy_p = NULL;
-    if (!source)
-        return 0;
-    size_t count = 0;
-    while (source[count])
-        count++;
-    char **copy = calloc (count + 1, sizeof *copy);
-    for (size_t i = 0; copy && i < count; i++)
-        if (!(copy[i] = strdup (source[i]))) {
-            s_strv_free (&copy);
-            return -1;
-        }
-    *copy_p = copy;
-    return copy ? 0 : -1;
-}
-
-static void
 s_sleep_ms (int ms)
 {
     struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
@@ -87,8 +58,8 @@ s_child_free (s_child_t *child)
     free (child->name);
     free (child->path);
     free (child->directory);
-    s_strv_free (&child->argv);
-    s_strv_free (&child->env);
+    hearth_cli_strv_free (&child->argv);
+    hearth_cli_strv_free (&child->env);
     hearth_restart_destroy (&child->restart);
 }
 
@@ -135,8 +106,8 @@ hearth_supervisor_add (hearth_supervisor_t *self, const char *name,
     child->directory = directory ? strdup (directory) : NULL;
     if (!child->name || !child->path || (directory && !child->directory)
     ||  !child->restart
-    ||  s_strv_dup (argv, &child->argv) || !child->argv
-    ||  s_strv_dup (env, &child->env)) {
+    ||  hearth_cli_strv_dup (argv, &child->argv) || !child->argv
+    ||  hearth_cli_strv_dup (env, &child->env)) {
         s_child_free (child);
         return -1;
     }
