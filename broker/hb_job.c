@@ -1,7 +1,8 @@
-/*  hb_job - the broker's jobs: a slot table for lookup by id, and a binary
-    min-heap on deadline for expiry. See hb_job.h.
+/*  hb_job - the broker's jobs: a slot table for lookup by id, and a
+    deadline heap (hearth_heap) for expiry. See hb_job.h.
 */
 #include "hb_job.h"
+#include "hearth_heap.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -18,9 +19,7 @@ struct _hb_jobs_t {
     uint32_t capacity;
     uint32_t free_head;         /* UINT32_MAX when no free slot             */
     size_t count;
-    hb_job_t **heap;            /* min-heap on deadline_at                   */
-    size_t heap_size;
-    size_t heap_capacity;
+    hearth_heap_t *heap;        /* jobs by deadline_at                       */
     size_t bytes;               /* held by counted jobs (hb_jobs_hold)       */
 };
 
@@ -37,12 +36,25 @@ s_free_job (hb_job_t *job)
     free (job);
 }
 
+/*  The heap tells us each job's place, so it can leave from anywhere.     */
+static void
+s_job_moved (void *arg, uintptr_t item, size_t index)
+{
+    ((hb_job_t *) item)->heap_index = index;
+}
+
 hb_jobs_t *
 hb_jobs_new (void)
 {
     hb_jobs_t *self = calloc (1, sizeof *self);
-    if (self)
-        self->free_head = S_NO_SLOT;
+    if (!self)
+        return NULL;
+    self->free_head = S_NO_SLOT;
+    self->heap = hearth_heap_new (s_job_moved, NULL);
+    if (!self->heap) {
+        free (self);
+        return NULL;
+    }
     return self;
 }
 
@@ -56,96 +68,28 @@ hb_jobs_destroy (hb_jobs_t **self_p)
         if (self->slots[i].job)
             s_free_job (self->slots[i].job);
     free (self->slots);
-    free (self->heap);
+    hearth_heap_destroy (&self->heap);
     free (self);
     *self_p = NULL;
 }
 
 /* ------------------------------------------------------------------ heap */
 
-static bool
-s_before (hb_job_t *a, hb_job_t *b)
-{
-    return a->deadline_at < b->deadline_at;
-}
-
-static void
-s_heap_set (hb_jobs_t *self, size_t index, hb_job_t *job)
-{
-    self->heap[index] = job;
-    job->heap_index = index;
-}
-
-static void
-s_sift_up (hb_jobs_t *self, size_t index)
-{
-    hb_job_t *job = self->heap[index];
-    while (index > 0) {
-        size_t parent = (index - 1) / 2;
-        if (!s_before (job, self->heap[parent]))
-            break;
-        s_heap_set (self, index, self->heap[parent]);
-        index = parent;
-    }
-    s_heap_set (self, index, job);
-}
-
-static void
-s_sift_down (hb_jobs_t *self, size_t index)
-{
-    hb_job_t *job = self->heap[index];
-    while (true) {
-        size_t child = 2 * index + 1;
-        if (child >= self->heap_size)
-            break;
-        if (child + 1 < self->heap_size
-        &&  s_before (self->heap[child + 1], self->heap[child]))
-            child++;
-        if (!s_before (self->heap[child], job))
-            break;
-        s_heap_set (self, index, self->heap[child]);
-        index = child;
-    }
-    s_heap_set (self, index, job);
-}
-
-static int
-s_heap_push (hb_jobs_t *self, hb_job_t *job)
-{
-    if (self->heap_size == self->heap_capacity) {
-        size_t capacity = self->heap_capacity ? self->heap_capacity * 2 : 64;
-        hb_job_t **heap = realloc (self->heap, capacity * sizeof *heap);
-        if (!heap)
-            return -1;
-        self->heap = heap;
-        self->heap_capacity = capacity;
-    }
-    s_heap_set (self, self->heap_size++, job);
-    s_sift_up (self, job->heap_index);
-    return 0;
-}
-
 void
 hb_jobs_forget_deadline (hb_jobs_t *self, hb_job_t *job)
 {
-    size_t index = job->heap_index;
-    if (index == SIZE_MAX)
+    if (job->heap_index == SIZE_MAX)
         return;
-    assert (index < self->heap_size && self->heap[index] == job);
-    job->heap_index = SIZE_MAX;
-    hb_job_t *last = self->heap[--self->heap_size];
-    if (last == job)
-        return;
-    s_heap_set (self, index, last);
-    /*  The moved job may belong above or below its new place.              */
-    s_sift_up (self, index);
-    s_sift_down (self, last->heap_index);
+    assert (job->heap_index < hearth_heap_size (self->heap)
+         && hearth_heap_item (self->heap, job->heap_index) == (uintptr_t) job);
+    hearth_heap_remove (self->heap, job->heap_index);
 }
 
 hb_job_t *
 hb_jobs_earliest (hb_jobs_t *self)
 {
-    return self->heap_size ? self->heap[0] : NULL;
+    return hearth_heap_size (self->heap)
+         ? (hb_job_t *) hearth_heap_item (self->heap, 0) : NULL;
 }
 
 /* ----------------------------------------------------------------- table */
@@ -200,7 +144,7 @@ hb_jobs_create (hb_jobs_t *self, int64_t deadline_at)
     job->bytes = 0;
     zmq_msg_init (&job->meta);
     zmq_msg_init (&job->body);
-    if (s_heap_push (self, job)) {
+    if (hearth_heap_push (self->heap, deadline_at, (uintptr_t) job)) {
         zmq_msg_close (&job->meta);
         zmq_msg_close (&job->body);
         free (job);
@@ -255,12 +199,6 @@ hb_jobs_hold (hb_jobs_t *self, hb_job_t *job)
             job->bytes += zmq_msg_size (&job->more[i]);
         self->bytes += job->bytes;
     }
-    return self->bytes;
-}
-
-size_t
-hb_jobs_bytes (hb_jobs_t *self)
-{
     return self->bytes;
 }
 

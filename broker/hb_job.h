@@ -81,8 +81,6 @@ size_t hb_jobs_count (hb_jobs_t *self);
     table's total, once; hb_jobs_release takes it out again. Returns the
     new total.                                                               */
 size_t hb_jobs_hold (hb_jobs_t *self, hb_job_t *job);
-/*  Bytes held by the jobs counted so far.                                  */
-size_t hb_jobs_bytes (hb_jobs_t *self);
 
 /*  The job with the earliest deadline still in the heap, or NULL.          */
 hb_job_t *hb_jobs_earliest (hb_jobs_t *self);

@@ -3,7 +3,7 @@
 
     Every request in flight has a record in a small pool. Two indexes point
     at the records: an open-addressing hash by request id (a reply finds its
-    request in O(1)) and a binary min-heap by local deadline (the next
+    request in O(1)) and a min-heap by local deadline (hearth_heap: the next
     expiry is always at the top), so neither a reply nor a timer scans the
     whole set. Replies that are ready but not yet taken by the caller wait
     in a FIFO list; a synchronous call parks replies for other ids there, so
@@ -17,6 +17,7 @@
 */
 #include "hearth_reply_internal.h"
 #include "hearth_clock.h"
+#include "hearth_heap.h"
 #include "hearth_log.h"
 #include "hearth_meta.h"
 #include "hearth_wire.h"
@@ -66,8 +67,8 @@ struct _hearth_client_t {
     s_flight_t *flights;        /* record pool, flights_max entries         */
     uint32_t flights_max;
     uint32_t free_head;
-    uint32_t *heap;             /* record indexes, ordered by deadline      */
-    uint32_t heap_size;         /* = requests in flight                     */
+    hearth_heap_t *heap;        /* record indexes by deadline: one per
+                                   request in flight                        */
     s_slot_t *slots;            /* hash by id, slots_mask + 1 entries       */
     uint32_t slots_mask;
 
@@ -83,58 +84,34 @@ struct _hearth_client_t {
 
 /* ------------------------------------------------------- deadline heap */
 
-static bool
-s_heap_less (hearth_client_t *self, uint32_t a, uint32_t b)
+/*  Heap items are record indexes (records move when the pool grows); each
+    record keeps its heap position in link.                                  */
+static void
+s_flight_moved (void *arg, uintptr_t item, size_t index)
 {
-    return self->flights[self->heap[a]].deadline
-         < self->flights[self->heap[b]].deadline;
+    hearth_client_t *self = arg;
+    self->flights[item].link = (uint32_t) index;
 }
 
-static void
-s_heap_swap (hearth_client_t *self, uint32_t a, uint32_t b)
+/*  Requests in flight: each has exactly one place in the heap.            */
+static size_t
+s_in_flight (const hearth_client_t *self)
 {
-    uint32_t tmp = self->heap[a];
-    self->heap[a] = self->heap[b];
-    self->heap[b] = tmp;
-    self->flights[self->heap[a]].link = a;
-    self->flights[self->heap[b]].link = b;
+    return hearth_heap_size (self->heap);
 }
 
-static void
-s_heap_up (hearth_client_t *self, uint32_t pos)
+/*  The earliest local deadline in flight, or S_NEVER.                     */
+static int64_t
+s_earliest (const hearth_client_t *self)
 {
-    while (pos > 0 && s_heap_less (self, pos, (pos - 1) / 2)) {
-        s_heap_swap (self, pos, (pos - 1) / 2);
-        pos = (pos - 1) / 2;
-    }
+    return s_in_flight (self) ? hearth_heap_key (self->heap, 0) : S_NEVER;
 }
 
-static void
-s_heap_down (hearth_client_t *self, uint32_t pos)
+/*  The id of the request at heap position index.                          */
+static uint64_t
+s_heap_id (const hearth_client_t *self, size_t index)
 {
-    while (true) {
-        uint32_t least = pos, left = 2 * pos + 1, right = left + 1;
-        if (left < self->heap_size && s_heap_less (self, left, least))
-            least = left;
-        if (right < self->heap_size && s_heap_less (self, right, least))
-            least = right;
-        if (least == pos)
-            return;
-        s_heap_swap (self, pos, least);
-        pos = least;
-    }
-}
-
-static void
-s_heap_remove (hearth_client_t *self, uint32_t pos)
-{
-    uint32_t last = --self->heap_size;
-    if (pos == last)
-        return;
-    self->heap[pos] = self->heap[last];
-    self->flights[self->heap[pos]].link = pos;
-    s_heap_up (self, pos);
-    s_heap_down (self, pos);
+    return self->flights[hearth_heap_item (self->heap, index)].id;
 }
 
 /* ------------------------------------------------------------ id hash */
@@ -196,10 +173,8 @@ s_flight_reserve (hearth_client_t *self)
         if (!flights)
             return -1;
         self->flights = flights;
-        uint32_t *heap = realloc (self->heap, max * sizeof *heap);
-        if (!heap)
+        if (hearth_heap_reserve (self->heap, max))
             return -1;
-        self->heap = heap;
         for (uint32_t i = self->flights_max; i < max; i++) {
             flights[i].id = 0;
             flights[i].link = i + 1 < max ? i + 1 : S_NONE;
@@ -208,7 +183,7 @@ s_flight_reserve (hearth_client_t *self)
         self->flights_max = max;
     }
     /*  Load factor at most one half keeps linear probes short.             */
-    if ((self->heap_size + 1) * 2 > self->slots_mask + 1) {
+    if ((s_in_flight (self) + 1) * 2 > self->slots_mask + 1) {
         uint32_t size = (self->slots_mask + 1) * 2;
         s_slot_t *slots = calloc (size, sizeof *slots);
         if (!slots)
@@ -233,9 +208,8 @@ s_flight_add (hearth_client_t *self, uint64_t id, int64_t deadline)
     self->free_head = flight->link;
     flight->id = id;
     flight->deadline = deadline;
-    flight->link = self->heap_size;
-    self->heap[self->heap_size++] = index;
-    s_heap_up (self, self->heap_size - 1);
+    /*  Cannot fail: s_flight_reserve made room for every record.          */
+    hearth_heap_push (self->heap, deadline, index);
     s_slot_insert (self->slots, self->slots_mask, id, index);
 }
 
@@ -248,7 +222,7 @@ s_flight_take (hearth_client_t *self, uint64_t id)
         return false;
     uint32_t index = self->slots[slot].flight;
     s_slot_delete (self, slot);
-    s_heap_remove (self, self->flights[index].link);
+    hearth_heap_remove (self->heap, self->flights[index].link);
     self->flights[index].id = 0;
     self->flights[index].link = self->free_head;
     self->free_head = index;
@@ -315,9 +289,8 @@ s_answer_locally (hearth_client_t *self, uint64_t id, int status,
 static int
 s_expire (hearth_client_t *self, int64_t now)
 {
-    while (self->heap_size
-       &&  self->flights[self->heap[0]].deadline <= now)
-        if (s_answer_locally (self, self->flights[self->heap[0]].id,
+    while (s_earliest (self) <= now)
+        if (s_answer_locally (self, s_heap_id (self, 0),
                               HEARTH_STATUS_TIMEOUT, S_ERROR_DEADLINE))
             return -1;
     return 0;
@@ -436,9 +409,8 @@ s_connection_lost (hearth_client_t *self)
     /*  Replies that arrived before the drop are real: take them first.     */
     if (s_handle_socket (self))
         return -1;
-    while (self->heap_size)
-        if (s_answer_locally (self,
-                              self->flights[self->heap[self->heap_size - 1]].id,
+    while (s_in_flight (self))
+        if (s_answer_locally (self, s_heap_id (self, s_in_flight (self) - 1),
                               HEARTH_STATUS_WORKER_LOST, S_ERROR_LOST))
             return -1;
     return 0;
@@ -584,8 +556,9 @@ hearth_client_new (const char *endpoint)
     self->free_head = S_NONE;
     self->slots_mask = S_FLIGHTS_MIN * 2 - 1;
     self->slots = calloc (self->slots_mask + 1, sizeof *self->slots);
+    self->heap = hearth_heap_new (s_flight_moved, self);
     self->ctx = zmq_ctx_new ();
-    if (!self->slots || !self->ctx)
+    if (!self->slots || !self->heap || !self->ctx)
         goto failed;
     self->socket = zmq_socket (self->ctx, ZMQ_DEALER);
     self->monitor = zmq_socket (self->ctx, ZMQ_PAIR);
@@ -651,7 +624,7 @@ hearth_client_destroy (hearth_client_t **self_p)
     hearth_reply_destroy (&self->waited);
     hearth_meta_writer_destroy (&self->writer);
     free (self->flights);
-    free (self->heap);
+    hearth_heap_destroy (&self->heap);
     free (self->slots);
     free (self->name);
     free (self->version);
@@ -733,8 +706,7 @@ hearth_client_call (hearth_client_t *self, const char *service,
             break;
         }
         int64_t until = s_min (s_flight_deadline (self, id),
-                               self->heap_size ? self->flights[self->heap[0]].deadline
-                                               : S_NEVER);
+                               s_earliest (self));
         if (!self->connected)
             until = s_min (until, connect_deadline);
         rc = s_wait (self, until);
@@ -779,14 +751,14 @@ hearth_client_recv (hearth_client_t *self, int wait_ms,
             *reply_p = s_ready_pop (self);
             return HEARTH_OK;
         }
-        if (self->heap_size == 0)
+        if (s_in_flight (self) == 0)
             return HEARTH_EINVAL;
         int64_t connect_deadline = self->down_since + self->connect_timeout;
         if (!self->connected && now >= connect_deadline)
             return HEARTH_EUNREACHABLE;
         if (now >= end)
             return HEARTH_ETIMEOUT;
-        int64_t until = s_min (end, self->flights[self->heap[0]].deadline);
+        int64_t until = s_min (end, s_earliest (self));
         if (!self->connected)
             until = s_min (until, connect_deadline);
         rc = s_wait (self, until);
@@ -799,7 +771,7 @@ hearth_client_recv (hearth_client_t *self, int wait_ms,
 size_t
 hearth_client_pending (const hearth_client_t *self)
 {
-    return self ? self->heap_size + self->ready_count : 0;
+    return self ? s_in_flight (self) + self->ready_count : 0;
 }
 
 bool

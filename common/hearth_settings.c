@@ -199,6 +199,28 @@ hearth_settings_default_text (const hearth_setting_t *setting, char *text,
     }
 }
 
+void
+hearth_settings_value_text (const hearth_setting_t *setting, const void *base,
+                            char *text, size_t size)
+{
+    const void *field = (const char *) base + setting->offset;
+    switch (setting->type) {
+        case HEARTH_SETTING_INT:
+        case HEARTH_SETTING_SIZE:
+            snprintf (text, size, "%lld", s_get (setting, base));
+            break;
+        case HEARTH_SETTING_BOOL:
+            snprintf (text, size, "%s", *(const bool *) field ? "true" : "false");
+            break;
+        case HEARTH_SETTING_ENUM:
+            snprintf (text, size, "%s", setting->names[*(const int *) field]);
+            break;
+        default:
+            assert (!"not a scalar setting");
+            snprintf (text, size, "%s", "");
+    }
+}
+
 /*  Joins words that must stay on one line ("(default 1000)") when
     s_wrap breaks a help line.                                              */
 #define S_NBSP '\x01'

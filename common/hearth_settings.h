@@ -122,6 +122,11 @@ void hearth_settings_flag (const hearth_setting_t *setting, char *flag,
 void hearth_settings_default_text (const hearth_setting_t *setting,
                                    char *text, size_t size);
 
+/*  Writes the value of a scalar setting (INT, SIZE, BOOL, ENUM) in the
+    struct at base as its option takes it: "1000", "true", "line".          */
+void hearth_settings_value_text (const hearth_setting_t *setting,
+                                 const void *base, char *text, size_t size);
+
 /*  Prints one --help line per command-line setting of table (not LIST,
     SECTION or SPECIAL): "  -n, --processes N  help (default 1)", the help
     in a column at indent (wrapped at 79), aliases named.                  */

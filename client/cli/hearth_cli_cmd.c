@@ -5,6 +5,7 @@
 #include "hearth_cli_json.h"
 #include "hearth_cli_out.h"
 #include "hearth_cli_run.h"
+#include "hearth_cli_services.h"
 #include "hearth_cli_up.h"
 #include "hearth_clock.h"
 #include "hearth_log.h"
@@ -304,52 +305,39 @@ s_call (const hearth_cli_opts_t *opts, int argc, char **argv)
 
 /* ------------------------------------------------------------ services */
 
-/*  The value of key in a msgpack map, or NULL.                             */
-static const msgpack_object *
-s_map_get (const msgpack_object *map, const char *key)
-{
-    if (!map || map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    size_t len = strlen (key);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len
-        &&  memcmp (k->via.str.ptr, key, len) == 0)
-            return &map->via.map.ptr[i].val;
-    }
-    return NULL;
-}
-
 #define S_COLUMNS 8
 #define S_CELL_MAX 128
 
-/*  Formats a table cell: numbers and strings as they are, else "-".        */
+/*  A table cell: a known count, a text, or "-".                            */
 static void
-s_cell (const msgpack_object *value, char *cell)
+s_count_cell (int64_t count, char *cell)
 {
-    if (value && value->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        snprintf (cell, S_CELL_MAX, "%" PRIu64, value->via.u64);
+    if (count == HEARTH_CLI_SERVICES_UNKNOWN)
+        snprintf (cell, S_CELL_MAX, "-");
     else
-    if (value && value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        snprintf (cell, S_CELL_MAX, "%" PRId64, value->via.i64);
-    else
-    if (value && value->type == MSGPACK_OBJECT_STR && value->via.str.size)
-        hearth_cli_out_printable (value->via.str.ptr, value->via.str.size,
-                                  cell, S_CELL_MAX);
+        snprintf (cell, S_CELL_MAX, "%" PRId64, count);
+}
+
+static void
+s_text_cell (const char *text, char *cell)
+{
+    if (text)
+        hearth_cli_out_printable (text, strlen (text), cell, S_CELL_MAX);
     else
         snprintf (cell, S_CELL_MAX, "-");
 }
 
 static void
-s_row (const msgpack_object *service, char row[S_COLUMNS][S_CELL_MAX])
+s_row (const hearth_cli_service_t *service, char row[S_COLUMNS][S_CELL_MAX])
 {
-    static const char *keys[] = { "name", "workers", "mdp_workers", "credit",
-                                  "in_flight", "queued" };
-    for (int i = 0; i < 6; i++)
-        s_cell (s_map_get (service, keys[i]), row[i]);
-    const msgpack_object *descriptor = s_map_get (service, "descriptor");
-    s_cell (s_map_get (descriptor, HEARTH_DESC_VERSION), row[6]);
-    s_cell (s_map_get (descriptor, HEARTH_DESC_DESCRIPTION), row[7]);
+    s_text_cell (service->name, row[0]);
+    s_count_cell (service->workers, row[1]);
+    s_count_cell (service->mdp_workers, row[2]);
+    s_count_cell (service->credit, row[3]);
+    s_count_cell (service->in_flight, row[4]);
+    s_count_cell (service->queued, row[5]);
+    s_text_cell (service->version, row[6]);
+    s_text_cell (service->description, row[7]);
 }
 
 static void
@@ -361,23 +349,19 @@ s_print_row (char row[S_COLUMNS][S_CELL_MAX], const int *width)
 }
 
 /*  Prints the hearth.services answer as an aligned table. Returns 0, or
-    -1 if the body is not an array of maps.                                  */
+    -1 if the body is not an array of maps (or out of memory).              */
 static int
 s_print_table (const void *data, size_t size)
 {
-    msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
-    size_t offset = 0;
-    int rc = -1;
-    char (*rows)[S_COLUMNS][S_CELL_MAX] = NULL;
-    if (msgpack_unpack_next (&unpacked, data, size, &offset)
-            != MSGPACK_UNPACK_SUCCESS
-    ||  unpacked.data.type != MSGPACK_OBJECT_ARRAY)
-        goto done;
-    const msgpack_object_array *array = &unpacked.data.via.array;
-    rows = calloc ((size_t) array->size + 1, sizeof *rows);
-    if (!rows)
-        goto done;
+    hearth_cli_services_t *list;
+    if (hearth_cli_services_decode (data, size, &list))
+        return -1;
+    char (*rows)[S_COLUMNS][S_CELL_MAX] = calloc (list->count + 1,
+                                                   sizeof *rows);
+    if (!rows) {
+        hearth_cli_services_destroy (&list);
+        return -1;
+    }
     static const char *titles[S_COLUMNS] = { "SERVICE", "WORKERS", "MDP",
         "CREDIT", "IN-FLIGHT", "QUEUED", "VERSION", "DESCRIPTION" };
     int width[S_COLUMNS];
@@ -385,22 +369,18 @@ s_print_table (const void *data, size_t size)
         snprintf (rows[0][i], S_CELL_MAX, "%s", titles[i]);
         width[i] = (int) strlen (titles[i]);
     }
-    for (uint32_t r = 0; r < array->size; r++) {
-        if (array->ptr[r].type != MSGPACK_OBJECT_MAP)
-            goto done;
-        s_row (&array->ptr[r], rows[r + 1]);
+    for (size_t r = 0; r < list->count; r++) {
+        s_row (&list->services[r], rows[r + 1]);
         for (int i = 0; i < S_COLUMNS; i++) {
             int len = (int) strlen (rows[r + 1][i]);
             width[i] = len > width[i] ? len : width[i];
         }
     }
-    for (uint32_t r = 0; r <= array->size; r++)
+    for (size_t r = 0; r <= list->count; r++)
         s_print_row (rows[r], width);
-    rc = 0;
-done:
     free (rows);
-    msgpack_unpacked_destroy (&unpacked);
-    return rc;
+    hearth_cli_services_destroy (&list);
+    return 0;
 }
 
 static int

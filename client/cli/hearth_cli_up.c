@@ -1,15 +1,14 @@
 /*  hearth_cli_up - `hearth up`: a whole mesh from one mesh.yml.
 
-    Child 0 is the broker; then, per service, one `hearth-worker` (command
-    services: it keeps the N processes warm itself), or `processes` copies
-    of `python3 -m hearth serve` (module) or of the service's own program
-    (worker). Programs are found next to our own executable, in the build
-    tree's layout, then on PATH, so one rule serves a build tree and an
-    installation alike.
+    Which children a mesh has is hearth_cli_plan's (a pure function);
+    here they are found, started, supervised and stopped. Programs are
+    found next to our own executable, in the build tree's layout, then on
+    PATH, so one rule serves a build tree and an installation alike.
 */
-#define _GNU_SOURCE                 /* vasprintf                            */
 #include "hearth_cli_up.h"
 #include "hearth_cli_out.h"
+#include "hearth_cli_plan.h"
+#include "hearth_cli_services.h"
 #include "hearth_supervisor.h"
 #include "hearth_config.h"
 #include "hearth_clock.h"
@@ -26,7 +25,6 @@
 #include <libgen.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -149,92 +147,6 @@ s_on_signal (int signum)
     s_stopping = 1;
 }
 
-/* ------------------------------------------------------ string vectors */
-
-/*  A growing NULL-terminated list of malloc'd strings; the first failure
-    sticks, so callers check once at the end.                               */
-typedef struct {
-    char **items;
-    size_t count, max;
-    bool failed;
-} s_strv_t;
-
-static void
-s_strv_take (s_strv_t *self, char *text)
-{
-    if (!text || self->failed) {
-        self->failed = true;
-        free (text);
-        return;
-    }
-    if (self->count + 1 >= self->max) {
-        size_t max = self->max ? self->max * 2 : 16;
-        char **bigger = realloc (self->items, max * sizeof *bigger);
-        if (!bigger) {
-            self->failed = true;
-            free (text);
-            return;
-        }
-        self->items = bigger;
-        self->max = max;
-    }
-    self->items[self->count++] = text;
-    self->items[self->count] = NULL;
-}
-
-static void
-s_strv_add (s_strv_t *self, const char *text)
-{
-    s_strv_take (self, strdup (text));
-}
-
-static void
-s_strv_vaddf (s_strv_t *self, const char *format, va_list args)
-{
-    char *text = NULL;
-    if (vasprintf (&text, format, args) < 0)
-        text = NULL;
-    s_strv_take (self, text);
-}
-
-static void
-s_strv_addf (s_strv_t *self, const char *format, ...)
-    __attribute__ ((format (printf, 2, 3)));
-
-static void
-s_strv_addf (s_strv_t *self, const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    s_strv_vaddf (self, format, args);
-    va_end (args);
-}
-
-/*  Adds an option and its value as two arguments, which every getopt and
-    argparse parser reads alike.                                             */
-static void
-s_strv_option (s_strv_t *self, const char *option, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_strv_option (s_strv_t *self, const char *option, const char *format, ...)
-{
-    s_strv_add (self, option);
-    va_list args;
-    va_start (args, format);
-    s_strv_vaddf (self, format, args);
-    va_end (args);
-}
-
-static void
-s_strv_free (s_strv_t *self)
-{
-    for (size_t i = 0; i < self->count; i++)
-        free (self->items[i]);
-    free (self->items);
-    memset (self, 0, sizeof *self);
-}
-
 /* ---------------------------------------------------------------- state */
 
 typedef struct {
@@ -266,22 +178,6 @@ s_is_dir (const char *path)
     return stat (path, &info) == 0 && S_ISDIR (info.st_mode);
 }
 
-/*  Joins dir and name (name as is when absolute). 0, or -1 if too long.   */
-static int
-s_join (const char *dir, const char *name, char *out, size_t size)
-{
-    size_t dir_len = name[0] == '/' ? 0 : strlen (dir);
-    size_t name_len = strlen (name);
-    if (dir_len + 1 + name_len + 1 > size)
-        return -1;
-    if (dir_len) {
-        memcpy (out, dir, dir_len);
-        out[dir_len++] = '/';
-    }
-    memcpy (out + dir_len, name, name_len + 1);
-    return 0;
-}
-
 /*  Finds a program: a name with '/' relative to directory; else among
     Hearth's binaries (next to us, then the build tree), then on PATH.      */
 static int
@@ -289,7 +185,7 @@ s_find_program (const s_up_t *self, const char *name, const char *directory,
                 char *out, size_t size)
 {
     if (strchr (name, '/')) {
-        if (s_join (directory, name, out, size) == 0 && access (out, X_OK) == 0)
+        if (hearth_cli_plan_join (directory, name, out, size) == 0 && access (out, X_OK) == 0)
             return 0;
         return -1;
     }
@@ -396,22 +292,14 @@ s_python_path (s_up_t *self)
         self->python_path[0] = 0;
 }
 
-static int
-s_service_dir (const s_up_t *self, const hearth_config_service_t *service,
-               char *out, size_t size)
-{
-    if (!service->directory)
-        return snprintf (out, size, "%s", self->base_dir) < (int) size ? 0 : -1;
-    return s_join (self->base_dir, service->directory, out, size);
-}
-
 /*  Whether a service can start here; why not in why.                      */
 static bool
 s_available (const s_up_t *self, const hearth_config_service_t *service,
              char *why, size_t size)
 {
     char dir[PATH_MAX] = "", path[PATH_MAX];
-    if (s_service_dir (self, service, dir, sizeof dir) || !s_is_dir (dir)) {
+    if (hearth_cli_plan_service_dir (self->base_dir, service, dir,
+                                     sizeof dir) || !s_is_dir (dir)) {
         snprintf (why, size, "directory '%s' not found", dir);
         return false;
     }
@@ -427,7 +315,7 @@ s_available (const s_up_t *self, const hearth_config_service_t *service,
         for (char *dot = strchr (module, '.'); dot; dot = strchr (dot, '.'))
             *dot = '/';
         strncat (module, ".py", sizeof module - strlen (module) - 1);
-        s_join (dir, module, path, sizeof path);
+        hearth_cli_plan_join (dir, module, path, sizeof path);
         if (!s_is_file (path) || !self->python_path[0]) {
             snprintf (why, size, "%s", !s_is_file (path)
                       ? "its module is not in the examples directory"
@@ -451,7 +339,7 @@ s_available (const s_up_t *self, const hearth_config_service_t *service,
     for (size_t i = 1; i < argv->count; i++) {
         size_t len = strlen (argv->argv[i]);
         if (len > 3 && strcmp (argv->argv[i] + len - 3, ".py") == 0
-        &&  (s_join (dir, argv->argv[i], path, sizeof path)
+        &&  (hearth_cli_plan_join (dir, argv->argv[i], path, sizeof path)
              || !s_is_file (path))) {
             snprintf (why, size, "script '%s' not found in %s",
                       argv->argv[i], dir);
@@ -514,190 +402,46 @@ s_endpoints (s_up_t *self)
 
 /* ------------------------------------------------------------ children */
 
-/*  Our environment with HEARTH_BROKER set, and PYTHONPATH led by the
-    given directories (either may be NULL).                                  */
-static void
-s_environment (const s_up_t *self, const char *python_dir, s_strv_t *env)
-{
-    for (char **var = environ; *var; var++)
-        if (strncmp (*var, "HEARTH_BROKER=", 14) != 0
-        &&  (!python_dir || strncmp (*var, "PYTHONPATH=", 11) != 0))
-            s_strv_add (env, *var);
-    s_strv_addf (env, "HEARTH_BROKER=%s", self->endpoint);
-    if (python_dir) {
-        const char *old = getenv ("PYTHONPATH");
-        s_strv_addf (env, "PYTHONPATH=%s%s%s%s%s", python_dir,
-                     self->python_path[0] ? ":" : "", self->python_path,
-                     old && *old ? ":" : "", old && *old ? old : "");
-    }
-}
-
 static int
-s_add_child (s_up_t *self, const char *name, s_strv_t *argv, const char *dir,
-             s_strv_t *env)
+s_find (void *arg, const char *name, const char *directory, char *out,
+        size_t size)
 {
-    if (argv->failed || env->failed)
-        return -1;
-    return hearth_supervisor_add (self->supervisor, name, argv->items[0],
-                                  argv->items, dir, env->items);
+    return s_find_program (arg, name, directory, out, size);
 }
 
+/*  Hands the mesh's children to the supervisor, broker first. 0, or -1
+    out of memory.                                                           */
 static int
-s_add_broker (s_up_t *self, const char *program)
-{
-    const hearth_config_broker_t *broker = &self->config->broker;
-    s_strv_t argv = { 0 }, env = { 0 };
-    s_strv_add (&argv, program);
-    s_strv_option (&argv, "--bind", "%s", self->bind0);
-    for (size_t i = 1; i < broker->bind.count; i++)
-        s_strv_option (&argv, "--bind", "%s", broker->bind.argv[i]);
-    s_strv_option (&argv, "--heartbeat", "%d", broker->settings.heartbeat_ms);
-    s_strv_option (&argv, "--liveness", "%d", broker->settings.liveness);
-    s_strv_option (&argv, "--queue-max", "%d", broker->settings.queue_max);
-    s_strv_option (&argv, "--max-message", "%zu", broker->settings.max_message);
-    s_strv_option (&argv, "--max-pending-bytes", "%zu",
-                   broker->settings.max_pending_bytes);
-    s_strv_option (&argv, "--default-deadline", "%d",
-                   broker->settings.default_deadline_ms);
-    s_strv_option (&argv, "--linger", "%d", broker->settings.linger_ms);
-    s_strv_option (&argv, "--grace", "%d", broker->settings.grace_ms);
-    s_strv_option (&argv, "--send-hwm", "%d", broker->settings.send_hwm);
-    for (size_t i = 0; i < self->config->pipeline_count; i++) {
-        const hearth_config_pipeline_t *pipeline = &self->config->pipelines[i];
-        if (*pipeline->route)       /* emptied: left out of the mesh        */
-            s_strv_option (&argv, "--pipeline", "%s=%s", pipeline->name,
-                           pipeline->route);
-    }
-    if (hearth_log_level () >= HEARTH_LOG_DEBUG)
-        s_strv_add (&argv, "--verbose");
-    s_environment (self, NULL, &env);
-    int index = s_add_child (self, "broker", &argv, NULL, &env);
-    s_strv_free (&argv);
-    s_strv_free (&env);
-    return index;
-}
-
-/*  The descriptor options hearth-worker and `python3 -m hearth serve`
-    share: --version-string, --description, and the schema and example.    */
-static void
-s_descriptor_options (const hearth_config_service_t *service, s_strv_t *argv)
-{
-    if (service->version)
-        s_strv_option (argv, "--version-string", "%s", service->version);
-    if (service->description)
-        s_strv_option (argv, "--description", "%s", service->description);
-    if (service->input_schema)
-        s_strv_option (argv, "--input-schema", "%s", service->input_schema);
-    if (service->output_schema)
-        s_strv_option (argv, "--output-schema", "%s", service->output_schema);
-    if (service->example)
-        s_strv_option (argv, "--example", "%s", service->example);
-}
-
-/*  hearth-worker's command line for a command service.                    */
-static void
-s_worker_host_argv (const s_up_t *self, const hearth_config_service_t *service,
-                    const char *program, const char *command0, s_strv_t *argv)
-{
-    s_strv_add (argv, program);
-    s_strv_option (argv, "-s", "%s", service->name);
-    s_strv_option (argv, "-b", "%s", self->endpoint);
-    s_strv_option (argv, "-n", "%d", service->processes);
-    s_strv_option (argv, "--timeout", "%d", service->timeout_ms);
-    s_strv_option (argv, "--start-timeout", "%d", service->start_timeout_ms);
-    if (service->ready_line)
-        s_strv_option (argv, "--ready-line", "%s", service->ready_line);
-    s_strv_option (argv, "--framing", "%s",
-                   service->framing == HEARTH_FRAMING_LENGTH ? "length"
-                                                              : "line");
-    if (service->per_request)
-        s_strv_add (argv, "--per-request");
-    if (service->idempotent)
-        s_strv_add (argv, "--idempotent");
-    s_descriptor_options (service, argv);
-    s_strv_add (argv, "--");
-    s_strv_add (argv, command0);
-    for (size_t i = 1; i < service->command.count; i++)
-        s_strv_add (argv, service->command.argv[i]);
-}
-
-/*  `python3 -m hearth serve` for a module service.                        */
-static void
-s_python_argv (const s_up_t *self, const hearth_config_service_t *service,
-               s_strv_t *argv)
+s_add_children (s_up_t *self, const char *broker, const char *worker_host)
 {
     const char *python = getenv ("HEARTH_PYTHON");
-    s_strv_add (argv, python && *python ? python : "/usr/bin/python3");
-    s_strv_add (argv, "-m");
-    s_strv_add (argv, "hearth");
-    s_strv_add (argv, "serve");
-    s_strv_add (argv, service->module);
-    s_strv_option (argv, "-s", "%s", service->name);
-    s_strv_option (argv, "-b", "%s", self->endpoint);
-    s_strv_option (argv, "-n", "%d", service->concurrency);
-    if (service->idempotent)
-        s_strv_add (argv, "--idempotent");
-    s_descriptor_options (service, argv);
-}
-
-/*  Adds the children of service i. 0, or -1 (reason printed).            */
-static int
-s_add_service (s_up_t *self, size_t i, const char *worker_host)
-{
-    const hearth_config_service_t *service = &self->config->services[i];
-    char dir[PATH_MAX] = "", program[PATH_MAX];
-    s_service_dir (self, service, dir, sizeof dir);     /* checked before  */
-    s_strv_t argv = { 0 }, env = { 0 };
-    int copies = service->processes;
-    self->expected[i] = service->processes;
-    /*  Resolved here, as hearth-worker would not look in our build tree.  */
-    const hearth_config_argv_t *own = service->kind == HEARTH_SERVICE_WORKER
-                                    ? &service->worker : &service->command;
-    if (service->kind != HEARTH_SERVICE_MODULE
-    &&  s_find_program (self, own->argv[0], dir, program, sizeof program))
-        snprintf (program, sizeof program, "%s", own->argv[0]);
-    /*  hearth-worker and `hearth serve` take them on their command line;
-        a worker program publishes a descriptor of its own, so say that
-        these keys are not used rather than drop them silently.            */
-    if (service->kind == HEARTH_SERVICE_WORKER
-    &&  (service->input_schema || service->output_schema || service->example))
-        hearth_log_warn ("service '%s': schema and example are not published "
-                         "for worker services (the program publishes its "
-                         "own descriptor)", service->name);
-    if (service->kind == HEARTH_SERVICE_COMMAND) {
-        s_worker_host_argv (self, service, worker_host, program, &argv);
-        copies = 1;
-        /*  hearth-worker registers one worker per warm child.              */
-        self->expected[i] = service->per_request ? 1 : service->processes;
-    }
-    else
-    if (service->kind == HEARTH_SERVICE_MODULE)
-        s_python_argv (self, service, &argv);
-    else {
-        s_strv_add (&argv, program);
-        for (size_t k = 1; k < service->worker.count; k++)
-            s_strv_add (&argv, service->worker.argv[k]);
-    }
-    s_environment (self, service->kind == HEARTH_SERVICE_MODULE ? dir : NULL,
-                   &env);
-    if (service->kind == HEARTH_SERVICE_MODULE && argv.count
-    &&  s_find_program (self, argv.items[0], dir, program, sizeof program)
-             == 0) {
-        free (argv.items[0]);
-        argv.items[0] = strdup (program);
-        argv.failed |= argv.items[0] == NULL;
-    }
+    hearth_cli_plan_options_t options = {
+        .broker = broker,
+        .worker_host = worker_host,
+        .bind = self->bind0,
+        .endpoint = self->endpoint,
+        .base_dir = self->base_dir,
+        .python = python,
+        .python_path = self->python_path,
+        .environ = environ,
+        .enabled = self->enabled,
+        .verbose = hearth_log_level () >= HEARTH_LOG_DEBUG,
+        .find = s_find,
+        .find_arg = self,
+    };
+    hearth_cli_plan_t *plan;
+    if (hearth_cli_plan_new (self->config, &options, &plan))
+        return -1;
     int rc = 0;
-    for (int k = 0; k < copies && rc == 0; k++) {
-        char name[HEARTH_SERVICE_MAX + 16];
-        snprintf (name, sizeof name, copies > 1 ? "%s#%d" : "%s",
-                  service->name, k + 1);
-        rc = s_add_child (self, name, &argv, dir, &env) < 0 ? -1 : 0;
+    for (size_t i = 0; i < plan->count && rc == 0; i++) {
+        const hearth_cli_child_t *child = &plan->children[i];
+        rc = hearth_supervisor_add (self->supervisor, child->name, child->path,
+                                    child->argv, child->directory, child->env)
+             < 0 ? -1 : 0;
     }
-    s_strv_free (&argv);
-    s_strv_free (&env);
-    if (rc)
-        hearth_cli_out_fail ("up: out of memory");
+    memcpy (self->expected, plan->expected,
+            self->config->service_count * sizeof *self->expected);
+    hearth_cli_plan_destroy (&plan);
     return rc;
 }
 
@@ -719,25 +463,23 @@ s_service_state (s_up_t *self, const char *name, int *workers, char *version,
         hearth_reply_destroy (&reply);
         return 0;                   /* not registered yet                   */
     }
-    size_t body_size;
-    const uint8_t *body = reply ? hearth_reply_body (reply, &body_size) : NULL;
-    /*  The answer is an array holding one map: 0x91 is its header.         */
-    hearth_meta_entry_t entry, inner;
-    uint64_t count;
-    if (rc != HEARTH_OK || body_size < 1 || body[0] != 0x91) {
+    size_t body_size = 0;
+    const void *body = reply ? hearth_reply_body (reply, &body_size) : NULL;
+    /*  Asked for one service, the answer holds exactly that one.           */
+    hearth_cli_services_t *list = NULL;
+    if (rc != HEARTH_OK || hearth_cli_services_decode (body, body_size, &list)
+    ||  list->count != 1) {
+        hearth_cli_services_destroy (&list);
         hearth_reply_destroy (&reply);
         return -1;
     }
-    if (hearth_meta_find (body + 1, body_size - 1, "workers", &entry) == 1
-    &&  hearth_meta_value_uint (&entry, &count) == 0)
-        *workers = count > INT_MAX ? INT_MAX : (int) count;
-    const char *text;
-    size_t len;
-    if (hearth_meta_find (body + 1, body_size - 1, "descriptor", &entry) == 1
-    &&  hearth_meta_find (entry.value, entry.value_size, HEARTH_DESC_VERSION,
-                          &inner) == 1
-    &&  hearth_meta_value_str (&inner, &text, &len) == 0)
-        hearth_cli_out_printable (text, len, version, size);
+    const hearth_cli_service_t *service = &list->services[0];
+    if (service->workers != HEARTH_CLI_SERVICES_UNKNOWN)
+        *workers = service->workers > INT_MAX ? INT_MAX : (int) service->workers;
+    if (service->version)
+        hearth_cli_out_printable (service->version, strlen (service->version),
+                                  version, size);
+    hearth_cli_services_destroy (&list);
     hearth_reply_destroy (&reply);
     return 0;
 }
@@ -1005,14 +747,23 @@ s_build (s_up_t *self)
                              self->config->broker.bind.argv[0]);
         return -1;
     }
+    /*  hearth-worker and `hearth serve` take them on their command line;
+        a worker program publishes a descriptor of its own, so say that
+        these keys are not used rather than drop them silently.            */
+    for (size_t i = 0; i < self->config->service_count; i++) {
+        const hearth_config_service_t *service = &self->config->services[i];
+        if (self->enabled[i] && service->kind == HEARTH_SERVICE_WORKER
+        &&  (service->input_schema || service->output_schema
+             || service->example))
+            hearth_log_warn ("service '%s': schema and example are not "
+                             "published for worker services (the program "
+                             "publishes its own descriptor)", service->name);
+    }
     self->supervisor = hearth_supervisor_new ();
-    if (!self->supervisor || s_add_broker (self, broker) != 0) {
+    if (!self->supervisor || s_add_children (self, broker, host)) {
         hearth_cli_out_fail ("up: out of memory");
         return -1;
     }
-    for (size_t i = 0; i < self->config->service_count; i++)
-        if (self->enabled[i] && s_add_service (self, i, host))
-            return -1;
     self->client = hearth_client_new (self->endpoint);
     if (!self->client) {
         hearth_cli_out_fail ("up: invalid endpoint '%s'", self->endpoint);

@@ -6,8 +6,10 @@
     environment, directory) is built in the parent beforehand.
 */
 #include "hearth_supervisor.h"
+#include "hearth_cli_strv.h"
 #include "hearth_clock.h"
 #include "hearth_log.h"
+#include "hearth_restart.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,13 +32,9 @@ typedef struct {
     char **env;                     /* or NULL: inherit ours                */
     pid_t pid;                      /* 0 when not running                   */
     bool stopped;                   /* by the caller: never restart         */
-    int64_t started_ms;
     int64_t restart_at_ms;          /* 0: no restart scheduled              */
-    int backoff_ms;
     int restarts;
-    int64_t deaths[HEARTH_SUPERVISOR_LOOP_DEATHS];  /* ring of death times  */
-    int death_next;
-    bool looping;                   /* crash loop already reported          */
+    hearth_restart_t *restart;      /* when to start it again               */
 } s_child_t;
 
 struct _hearth_supervisor_t {
@@ -45,36 +43,6 @@ struct _hearth_supervisor_t {
 };
 
 /* ------------------------------------------------------------- helpers */
-
-static void
-s_strv_free (char ***strv_p)
-{
-    char **strv = *strv_p;
-    for (size_t i = 0; strv && strv[i]; i++)
-        free (strv[i]);
-    free (strv);
-    *strv_p = NULL;
-}
-
-/*  A deep copy of a NULL-terminated string array (NULL stays NULL).      */
-static int
-s_strv_dup (char *const *source, char ***copy_p)
-{
-    *copy_p = NULL;
-    if (!source)
-        return 0;
-    size_t count = 0;
-    while (source[count])
-        count++;
-    char **copy = calloc (count + 1, sizeof *copy);
-    for (size_t i = 0; copy && i < count; i++)
-        if (!(copy[i] = strdup (source[i]))) {
-            s_strv_free (&copy);
-            return -1;
-        }
-    *copy_p = copy;
-    return copy ? 0 : -1;
-}
 
 static void
 s_sleep_ms (int ms)
@@ -90,8 +58,9 @@ s_child_free (s_child_t *child)
     free (child->name);
     free (child->path);
     free (child->directory);
-    s_strv_free (&child->argv);
-    s_strv_free (&child->env);
+    hearth_cli_strv_free (&child->argv);
+    hearth_cli_strv_free (&child->env);
+    hearth_restart_destroy (&child->restart);
 }
 
 /* ----------------------------------------------------------------- API */
@@ -131,13 +100,14 @@ hearth_supervisor_add (hearth_supervisor_t *self, const char *name,
     }
     s_child_t *child = &self->children[self->size];
     memset (child, 0, sizeof *child);
-    child->backoff_ms = HEARTH_SUPERVISOR_BACKOFF_MIN_MS;
     child->name = strdup (name);
+    child->restart = hearth_restart_new (name);
     child->path = strdup (path);
     child->directory = directory ? strdup (directory) : NULL;
     if (!child->name || !child->path || (directory && !child->directory)
-    ||  s_strv_dup (argv, &child->argv) || !child->argv
-    ||  s_strv_dup (env, &child->env)) {
+    ||  !child->restart
+    ||  hearth_cli_strv_dup (argv, &child->argv) || !child->argv
+    ||  hearth_cli_strv_dup (env, &child->env)) {
         s_child_free (child);
         return -1;
     }
@@ -179,26 +149,7 @@ s_exec (const s_child_t *child, pid_t parent, int devnull)
 static void
 s_schedule_restart (s_child_t *child, int64_t now)
 {
-    if (now - child->started_ms >= HEARTH_SUPERVISOR_STABLE_MS) {
-        child->backoff_ms = HEARTH_SUPERVISOR_BACKOFF_MIN_MS;
-        child->looping = false;
-    }
-    child->restart_at_ms = now + child->backoff_ms;
-    child->deaths[child->death_next] = now;
-    child->death_next = (child->death_next + 1) % HEARTH_SUPERVISOR_LOOP_DEATHS;
-    /*  The slot just past the newest is the oldest of the last N deaths.  */
-    int64_t oldest = child->deaths[child->death_next];
-    if (oldest && now - oldest < HEARTH_SUPERVISOR_LOOP_MS && !child->looping) {
-        child->looping = true;
-        hearth_log_error ("%s: crash loop: died %d times within %d s; "
-                          "restarting with backoff up to %d s", child->name,
-                          HEARTH_SUPERVISOR_LOOP_DEATHS,
-                          HEARTH_SUPERVISOR_LOOP_MS / 1000,
-                          HEARTH_SUPERVISOR_BACKOFF_MAX_MS / 1000);
-    }
-    child->backoff_ms *= 2;
-    if (child->backoff_ms > HEARTH_SUPERVISOR_BACKOFF_MAX_MS)
-        child->backoff_ms = HEARTH_SUPERVISOR_BACKOFF_MAX_MS;
+    child->restart_at_ms = now + hearth_restart_died (child->restart, now);
 }
 
 int
@@ -214,11 +165,12 @@ hearth_supervisor_start (hearth_supervisor_t *self, int index)
         s_exec (child, parent, devnull);
     if (devnull >= 0)
         close (devnull);
-    child->started_ms = hearth_clock_ms ();
+    int64_t now = hearth_clock_ms ();
+    hearth_restart_started (child->restart, now);
     child->restart_at_ms = 0;
     if (pid < 0) {
         hearth_log_error ("%s: cannot fork: %s", child->name, strerror (errno));
-        s_schedule_restart (child, child->started_ms);
+        s_schedule_restart (child, now);
         return -1;
     }
     setpgid (pid, pid);         /* as the child does: whoever runs first   */
@@ -227,18 +179,15 @@ hearth_supervisor_start (hearth_supervisor_t *self, int index)
     return 0;
 }
 
+/*  The death's text; exit 127 is what execve failing in s_exec (or a
+    shell not finding the command) looks like.                              */
 static void
 s_describe_status (int status, char *text, size_t size)
 {
-    if (WIFSIGNALED (status))
-        snprintf (text, size, "killed by signal %d (%s)", WTERMSIG (status),
-                  strsignal (WTERMSIG (status)));
-    else
-    if (WEXITSTATUS (status) == 127)
+    hearth_restart_describe (status, text, size);
+    if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
         snprintf (text, size, "exited with status 127 (cannot execute, or "
                   "command not found)");
-    else
-        snprintf (text, size, "exited with status %d", WEXITSTATUS (status));
 }
 
 static s_child_t *

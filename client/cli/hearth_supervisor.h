@@ -1,6 +1,8 @@
 /*  hearth_supervisor - a set of child processes kept alive: started, reaped,
-    restarted with backoff when they die, and stopped in the order the
-    caller asks (`hearth up` stops workers before the broker).
+    restarted when they die (after the delay hearth_restart decides, the
+    policy hearth-worker uses too; crash loops are logged, never spun), and
+    stopped in the order the caller asks (`hearth up` stops workers before
+    the broker).
 
     Each child runs in its own process group (so a terminal's Ctrl-C reaches
     only `hearth up`, which then stops the children in order) and gets
@@ -13,16 +15,6 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
-
-/*  Restart backoff: doubles from the first to the last delay; a child that
-    ran longer than HEARTH_SUPERVISOR_STABLE_MS starts over from the first.
-    HEARTH_SUPERVISOR_LOOP_DEATHS deaths within HEARTH_SUPERVISOR_LOOP_MS
-    is a crash loop: reported in the log (once per loop), never spun.       */
-#define HEARTH_SUPERVISOR_BACKOFF_MIN_MS 100
-#define HEARTH_SUPERVISOR_BACKOFF_MAX_MS 30000
-#define HEARTH_SUPERVISOR_STABLE_MS      10000
-#define HEARTH_SUPERVISOR_LOOP_DEATHS    5
-#define HEARTH_SUPERVISOR_LOOP_MS        30000
 
 typedef struct _hearth_supervisor_t hearth_supervisor_t;
 

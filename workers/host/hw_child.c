@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "hearth_clock.h"
 #include "hearth_log.h"
+#include "hearth_restart.h"
 
 extern char **environ;
 
@@ -721,14 +722,6 @@ hw_child_describe (const hw_child_t *self, char *buf, size_t bufsize)
     if (!self->reaped)
         snprintf (buf, bufsize, "still running");
     else
-    if (WIFEXITED (self->status))
-        snprintf (buf, bufsize, "exited with status %d",
-                  WEXITSTATUS (self->status));
-    else
-    if (WIFSIGNALED (self->status))
-        snprintf (buf, bufsize, "killed by signal %d (%s)",
-                  WTERMSIG (self->status), strsignal (WTERMSIG (self->status)));
-    else
-        snprintf (buf, bufsize, "ended (status 0x%x)", self->status);
+        hearth_restart_describe (self->status, buf, bufsize);
     return buf;
 }

@@ -20,6 +20,7 @@
 #include "hearth_clock.h"
 #include "hearth_log.h"
 #include "hearth_meta.h"
+#include "hearth_restart.h"
 #include "hw_child.h"
 
 #define S_WATCH_MS        100     /* idle child check and stop latency      */
@@ -31,11 +32,6 @@
                                      the new child: the broker keeps it
                                      with us while we drain, and the worker
                                      library drains for at most 5 s        */
-#define S_HEALTHY_MS      30000   /* a child up this long was not a crash   */
-#define S_BACKOFF_MIN_MS  250
-#define S_BACKOFF_MAX_MS  30000
-#define S_LOOP_CRASHES    5       /* this many restarts within S_LOOP_MS    */
-#define S_LOOP_MS         30000   /* is a crash loop, and is logged         */
 #define S_ERROR_MAX       (HW_CHILD_TAIL + 512)
 
 struct _hw_slot_t {
@@ -60,10 +56,7 @@ struct _hw_slot_t {
     bool worker_done;           /* hearth_worker_run returned               */
 
     /*  Supervisor only.                                                    */
-    int64_t started_at;
-    int failures;               /* short-lived children in a row            */
-    int64_t restarts[S_LOOP_CRASHES];
-    int restarts_next;
+    hearth_restart_t *restart;  /* when the next child may start            */
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -496,7 +489,7 @@ s_child_install (hw_slot_t *self, hw_child_t *child)
 static int
 s_child_start (hw_slot_t *self)
 {
-    self->started_at = hearth_clock_ms ();
+    hearth_restart_started (self->restart, hearth_clock_ms ());
     hw_child_t *child = s_child_spawn_ready (self, INT64_MAX);
     if (!child)
         return -1;
@@ -531,9 +524,11 @@ s_watch_idle (hw_slot_t *self)
                          self->options->service, (int) hw_child_pid (child),
                          hw_child_describe (child, how, sizeof how));
     }
-    pthread_mutex_unlock (&self->child_lock);
+    /*  Marked dead before the child lock goes, so a request that takes the
+        lock next waits for the new child instead of meeting this one.      */
     if (gone)
         s_set_dead (self, true);
+    pthread_mutex_unlock (&self->child_lock);
 }
 
 /*  Ends the worker's run, which the caller has asked to stop (only once:
@@ -611,7 +606,9 @@ s_watch (hw_slot_t *self)
     pthread_mutex_unlock (&self->lock);
 }
 
-/*  Kills and reaps the child, and counts it toward the backoff.            */
+/*  Kills and reaps the child. One that answered a request was healthy,
+    however short its life: its death was the request's doing, not a
+    crash.                                                                   */
 static void
 s_child_end (hw_slot_t *self)
 {
@@ -628,34 +625,19 @@ s_child_end (hw_slot_t *self)
                          hw_child_describe (child, how, sizeof how));
         hw_child_destroy (&child);
     }
-    int64_t now = hearth_clock_ms ();
-    if (served || now - self->started_at >= S_HEALTHY_MS)
-        self->failures = 0;
-    else
-        self->failures++;
-    self->restarts[self->restarts_next] = now;
-    self->restarts_next = (self->restarts_next + 1) % S_LOOP_CRASHES;
+    if (served)
+        hearth_restart_healthy (self->restart);
 }
 
-/*  Waits before the next start: at once after a child that served, then
-    doubling from S_BACKOFF_MIN_MS to S_BACKOFF_MAX_MS. Logs a crash loop.  */
+/*  After a child ended or failed to start: waits as long as the restart
+    policy says (a crash loop is logged there), or until the host stops.  */
 static void
 s_backoff (hw_slot_t *self)
 {
-    int delay = 0;
-    if (self->failures > 0) {
-        int shift = self->failures - 1 < 10 ? self->failures - 1 : 10;
-        delay = S_BACKOFF_MIN_MS << shift;
-        if (delay > S_BACKOFF_MAX_MS)
-            delay = S_BACKOFF_MAX_MS;
-    }
-    /*  The oldest of the last S_LOOP_CRASHES restarts (0: not that many). */
-    int64_t oldest = self->restarts[self->restarts_next];
-    if (oldest > 0 && hearth_clock_ms () - oldest < S_LOOP_MS)
-        hearth_log_error ("%s: crash loop: %d restarts within %d s; next try "
-                          "in %d ms", self->options->service, S_LOOP_CRASHES,
-                          S_LOOP_MS / 1000, delay);
-    int64_t until = hearth_clock_ms () + delay;
+    if (s_stopping (self))
+        return;
+    int64_t until = hearth_clock_ms ()
+                  + hearth_restart_died (self->restart, hearth_clock_ms ());
     while (!s_stopping (self) && hearth_clock_ms () < until)
         s_nap (S_WATCH_MS < until - hearth_clock_ms ()
                ? S_WATCH_MS : (int) (until - hearth_clock_ms ()));
@@ -729,6 +711,11 @@ hw_slot_new (const hw_options_t *options, int index, atomic_bool *stop,
     pthread_mutex_init (&self->child_lock, NULL);
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->cond, NULL);
+    self->restart = hearth_restart_new (options->service);
+    if (!self->restart) {
+        hw_slot_destroy (&self);
+        return NULL;
+    }
     hearth_descriptor_t descriptor = {
         .service = options->service,
         .version = options->version,
@@ -777,6 +764,7 @@ hw_slot_destroy (hw_slot_t **self_p)
         pthread_join (self->thread, NULL);
     hearth_worker_destroy (&self->worker);
     hw_child_destroy (&self->child);
+    hearth_restart_destroy (&self->restart);
     pthread_cond_destroy (&self->cond);
     pthread_mutex_destroy (&self->lock);
     pthread_mutex_destroy (&self->child_lock);
