@@ -21,7 +21,7 @@ static const char *
 s_asked_for (hb_job_t *job)
 {
     return job->service ? job->service->name
-         : job->pipeline ? hb_pipeline_text (job->pipeline) : "(pipeline)";
+         : job->pipeline ? hb_pipeline_text (job->pipeline) : "(route)";
 }
 
 /*  Joins the outcome's body frames into one frame in out (moved when there
