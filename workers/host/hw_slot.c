@@ -67,6 +67,20 @@ s_stopping (hw_slot_t *self)
     return atomic_load (self->stop);
 }
 
+/*  Waits on the slot's condition, lock held, for at most S_WATCH_MS.      */
+static void
+s_wait_watch (hw_slot_t *self)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    ts.tv_nsec += S_WATCH_MS * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait (&self->cond, &self->lock, &ts);
+}
+
 static void
 s_nap (int ms)
 {
@@ -541,14 +555,7 @@ s_worker_end (hw_slot_t *self)
     pthread_mutex_lock (&self->lock);
     int64_t until = hearth_clock_ms () + S_DRAIN_MS;
     while (!self->worker_done && hearth_clock_ms () < until) {
-        struct timespec ts;
-        clock_gettime (CLOCK_REALTIME, &ts);
-        ts.tv_nsec += S_WATCH_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait (&self->cond, &self->lock, &ts);
+        s_wait_watch (self);
     }
     pthread_mutex_unlock (&self->lock);
     atomic_store (&self->abort, true);
@@ -588,14 +595,7 @@ s_watch (hw_slot_t *self)
 {
     pthread_mutex_lock (&self->lock);
     while (!self->dead && !self->worker_done && !s_stopping (self)) {
-        struct timespec ts;
-        clock_gettime (CLOCK_REALTIME, &ts);
-        ts.tv_nsec += S_WATCH_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait (&self->cond, &self->lock, &ts);
+        s_wait_watch (self);
         if (self->dead || self->worker_done || s_stopping (self))
             break;
         pthread_mutex_unlock (&self->lock);
