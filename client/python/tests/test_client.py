@@ -547,8 +547,15 @@ def test_a_closed_monitor_never_blocks_the_shared_io_thread():
             except zmq.ZMQError:
                 return False
         hearthtest.wait_until(rebound, what="the port free again")
-        dealer.send(b"still here")
-        assert again.poll(10000), "the shared I/O thread is blocked"
+        # The old ROUTER's connection may outlive its listener for a moment
+        # (its close is asynchronous too) and swallow a first message, so
+        # send until one arrives; a blocked I/O thread delivers none.
+        deadline = time.monotonic() + 10
+        arrived = False
+        while not arrived and time.monotonic() < deadline:
+            dealer.send(b"still here")
+            arrived = bool(again.poll(200))
+        assert arrived, "the shared I/O thread is blocked"
         assert again.recv_multipart()[1] == b"still here"
     finally:
         _context.close(dealer)
