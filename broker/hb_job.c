@@ -33,6 +33,8 @@ s_free_job (hb_job_t *job)
     for (int i = 0; i < job->more_count; i++)
         zmq_msg_close (&job->more[i]);
     free (job->more);
+    if (job->addresses != job->inline_addresses)
+        free (job->addresses);
     free (job);
 }
 
@@ -127,6 +129,8 @@ hb_jobs_create (hb_jobs_t *self, int64_t deadline_at)
     s_slot_t *slot = &self->slots[index];
     job->sink = HB_SINK_NATIVE;
     job->client_len = 0;
+    job->addresses = job->inline_addresses;
+    job->client = job->request_id = job->inline_addresses;
     job->service = NULL;
     job->received_at = job->dispatched_at = 0;
     job->idempotent = false;
@@ -189,12 +193,38 @@ hb_jobs_release (hb_jobs_t *self, hb_job_t **job_p)
     *job_p = NULL;
 }
 
+int
+hb_job_set_addresses (hb_job_t *job, const void *client, size_t client_len,
+                      const void *request_id, size_t request_id_len)
+{
+    assert (client_len <= HB_IDENTITY_MAX && request_id_len <= 255);
+    assert (job->addresses == job->inline_addresses);
+    size_t size = client_len + request_id_len;
+    if (size > sizeof job->inline_addresses) {
+        job->addresses = malloc (size);
+        if (!job->addresses) {
+            job->addresses = job->inline_addresses;
+            return -1;
+        }
+    }
+    memcpy (job->addresses, client, client_len);
+    if (request_id_len)
+        memcpy (job->addresses + client_len, request_id, request_id_len);
+    job->client = job->addresses;
+    job->client_len = (uint8_t) client_len;
+    job->request_id = job->addresses + client_len;
+    job->request_id_len = (uint8_t) request_id_len;
+    return 0;
+}
+
 size_t
 hb_jobs_hold (hb_jobs_t *self, hb_job_t *job)
 {
     if (job->bytes == 0) {
         job->bytes = sizeof *job + zmq_msg_size (&job->meta)
                    + zmq_msg_size (&job->body);
+        if (job->addresses != job->inline_addresses)
+            job->bytes += job->client_len + job->request_id_len;
         for (int i = 0; i < job->more_count; i++)
             job->bytes += zmq_msg_size (&job->more[i]);
         self->bytes += job->bytes;

@@ -30,14 +30,24 @@ typedef enum {
 typedef struct _hb_pipeline_t hb_pipeline_t;
 
 #define HB_IDENTITY_MAX 255
+/*  Client identity and request id kept in the job itself up to this many
+    bytes together; longer ones get an allocation of their size, so a job
+    costs what its peer's ids need, not 2 x 255 bytes.                       */
+#define HB_JOB_INLINE_ADDRESSES 24
 
 typedef struct _hb_job_t {
     uint64_t id;
     hb_sink_t sink;                     /* who gets the answer              */
-    uint8_t client[HB_IDENTITY_MAX];    /* ROUTER identity of the client    */
+    uint8_t *client;                    /* ROUTER identity of the client,
+                                           in addresses                     */
+    uint8_t *request_id;                /* native request id, echoed, after
+                                           the client's in addresses        */
     uint8_t client_len;
-    uint8_t request_id[255];            /* native request id, echoed        */
     uint8_t request_id_len;
+    uint8_t *addresses;                 /* both: inline_addresses when they
+                                           fit (libzmq's ids are 5 bytes),
+                                           else allocated to their size     */
+    uint8_t inline_addresses[HB_JOB_INLINE_ADDRESSES];
     hb_service_t *service;
     zmq_msg_t meta;                     /* client's metadata map (native)   */
     zmq_msg_t body;                     /* first (usually only) body frame  */
@@ -70,6 +80,11 @@ void hb_jobs_destroy (hb_jobs_t **self_p);
 /*  Creates a job, assigns its id and adds it to the table and the deadline
     heap. meta and body are initialised empty. Returns NULL out of memory.  */
 hb_job_t *hb_jobs_create (hb_jobs_t *self, int64_t deadline_at);
+/*  Sets the job's client identity and (native) request id, copied: both
+    at most 255 bytes. Returns 0, or -1 out of memory.                       */
+int hb_job_set_addresses (hb_job_t *job, const void *client, size_t client_len,
+                          const void *request_id, size_t request_id_len);
+
 /*  Removes a job from the table and heap and frees it. Nulls *job_p.       */
 void hb_jobs_release (hb_jobs_t *self, hb_job_t **job_p);
 /*  The live job with this id, or NULL.                                     */

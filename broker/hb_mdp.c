@@ -58,9 +58,13 @@ hb_mdp_client (hearth_broker_t *self, hearth_frames_t *msg)
         hb_drop (self, msg, HB_FRAME (2), "broker out of memory");
         return;
     }
+    if (hb_job_set_addresses (job, hearth_frames_data (msg, HB_IDENTITY),
+                              hearth_frames_size (msg, HB_IDENTITY), NULL, 0)) {
+        hb_jobs_release (self->jobs, &job);
+        hb_drop (self, msg, HB_FRAME (2), "broker out of memory");
+        return;
+    }
     job->sink = HB_SINK_MDP;
-    job->client_len = (uint8_t) hearth_frames_size (msg, HB_IDENTITY);
-    memcpy (job->client, hearth_frames_data (msg, HB_IDENTITY), job->client_len);
     job->service = service;
     job->received_at = self->now;
     job->idempotent = true;     /* RFC 7 assumes idempotent workers */

@@ -109,12 +109,16 @@ s_client_request (hearth_broker_t *self, hearth_frames_t *msg)
                          "broker out of memory", "", 0);
         return;
     }
+    if (hb_job_set_addresses (job, hearth_frames_data (msg, HB_IDENTITY),
+                              hearth_frames_size (msg, HB_IDENTITY),
+                              hearth_frames_data (msg, HB_FRAME (3)),
+                              hearth_frames_size (msg, HB_FRAME (3)))) {
+        hb_jobs_release (self->jobs, &job);
+        hb_reply_direct (self, msg, HEARTH_STATUS_UNAVAILABLE,
+                         "broker out of memory", "", 0);
+        return;
+    }
     job->sink = HB_SINK_NATIVE;
-    job->client_len = (uint8_t) hearth_frames_size (msg, HB_IDENTITY);
-    memcpy (job->client, hearth_frames_data (msg, HB_IDENTITY), job->client_len);
-    job->request_id_len = (uint8_t) hearth_frames_size (msg, HB_FRAME (3));
-    memcpy (job->request_id, hearth_frames_data (msg, HB_FRAME (3)),
-            job->request_id_len);
     job->service = service;
     job->received_at = self->now;
     job->idempotent = req.idempotent;
