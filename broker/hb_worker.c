@@ -312,17 +312,26 @@ hb_worker_remove (hearth_broker_t *self, hb_worker_t *worker,
     hb_dispatch_service (self, service);
 }
 
+/*  An idle MDP worker keeps its own heartbeat interval (RFC 7), and the
+    guide's mdwrkapi sends one only when a poll of that interval wakes, so
+    its silences run past 2.5 s. Its silence limit uses at least this
+    interval, as the guide's broker does (2500 ms x 3).                     */
+#define S_MDP_HEARTBEAT_MIN_MS 2500
+
 /*  Why a worker is dead, or NULL if it is not: silent too long, except a
     busy MDP worker, which cannot heartbeat: it is hung only once its
     request is overdue as well.                                              */
 static const char *
 s_verdict (hearth_broker_t *self, hb_worker_t *worker)
 {
-    int64_t expiry = (int64_t) self->config.heartbeat_ms * self->config.liveness;
+    int64_t heartbeat = self->config.heartbeat_ms;
+    int64_t expiry = heartbeat * self->config.liveness;
     hb_job_t *job = zlistx_first (worker->jobs);
     if (worker->proto == HB_PROTO_MDP && job)
         return self->now > job->deadline_at + expiry && self->now - worker->heard_at > expiry
              ? "hung: busy past its request's deadline" : NULL;
+    if (worker->proto == HB_PROTO_MDP && heartbeat < S_MDP_HEARTBEAT_MIN_MS)
+        expiry = (int64_t) S_MDP_HEARTBEAT_MIN_MS * self->config.liveness;
     return self->now - worker->heard_at > expiry ? "expired: no heartbeat" : NULL;
 }
 
@@ -352,9 +361,11 @@ hb_worker_check_all (hearth_broker_t *self)
         return;
     hb_worker_t *worker = zhashx_first (self->workers);
     for (; worker; worker = zhashx_next (self->workers)) {
-        const char *verdict = s_verdict (self, worker);
+        /*  The heartbeat goes out first: a worker is judged on what it
+            heard from us up to now, and a gone connection says so at once. */
+        const char *verdict = s_heartbeat (self, worker);
         if (!verdict)
-            verdict = s_heartbeat (self, worker);
+            verdict = s_verdict (self, worker);
         if (verdict) {
             zlistx_add_end (dead, worker);
             zlistx_add_end (dead, (void *) verdict);
