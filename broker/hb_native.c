@@ -92,7 +92,7 @@ s_client_request (hearth_broker_t *self, hearth_frames_t *msg)
     }
     const char *route = hb_pipeline_for (self, req.service);
     hb_service_t *service = route ? NULL
-                          : hb_service_lookup (self, req.service, HB_FIND);
+                          : hb_service_lookup (self, req.service, HB_FIND_OFFERED);
     if (!route && !service) {
         snprintf (error, sizeof error, "no such service '%s'", req.service);
         hb_reply_direct (self, msg, HEARTH_STATUS_NOT_FOUND, error, "", 0);

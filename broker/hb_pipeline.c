@@ -352,7 +352,7 @@ hb_pipeline_submit (hearth_broker_t *self, hb_job_t *job, const char *name,
     for (int stage = 0; rc == 0 && stage < spec.stage_count; stage++)
         for (int i = 0; rc == 0 && i < hearth_route_expr_stage_size (&spec, stage); i++)
             if (!hb_service_lookup (self, hearth_route_expr_service (&spec, stage, i),
-                                    HB_FIND)) {
+                                    HB_FIND_OFFERED)) {
                 snprintf (error, sizeof error, "stage %d: no such service '%s'",
                           stage, hearth_route_expr_service (&spec, stage, i));
                 status = HEARTH_STATUS_NOT_FOUND;

@@ -97,6 +97,8 @@ hb_service_t *
 hb_service_lookup (hearth_broker_t *self, const char *name, hb_lookup_t mode)
 {
     hb_service_t *service = zhashx_lookup (self->services, name);
+    if (mode == HB_FIND_OFFERED)
+        return service && service->offered ? service : NULL;
     if (service || mode == HB_FIND)
         return service;
     if (mode == HB_FIND_OR_QUEUE && self->idle_services >= HB_IDLE_SERVICES_MAX)

@@ -21,6 +21,8 @@ struct _hb_service_t {
     size_t credit;              /* sum of the workers' credit               */
     size_t in_flight;           /* jobs held by workers                     */
     int64_t empty_since;        /* ms when the last worker left, or 0       */
+    bool offered;               /* has had a worker: native requests and
+                                   pipelines may wait for one (PROTOCOL 5.1) */
     uint8_t *descriptor;        /* latest native descriptor (msgpack)       */
     size_t descriptor_size;
     char *version;              /* from that descriptor, or NULL            */
@@ -49,6 +51,8 @@ int hb_service_set_descriptor (hb_service_t *self, const void *data,
 
 typedef enum {
     HB_FIND,                    /* only an existing service                 */
+    HB_FIND_OFFERED,            /* only one that has had a worker: MDP
+                                   requests alone do not make a service     */
     HB_FIND_OR_QUEUE,           /* create one for a client (MDP), bounded   */
     HB_FIND_OR_CREATE           /* create one for a registering worker      */
 } hb_lookup_t;

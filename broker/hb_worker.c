@@ -192,6 +192,7 @@ hb_worker_attach (hearth_broker_t *self, hb_worker_t *worker,
         return -1;
     worker->service = service;
     worker->heard_at = self->now;
+    service->offered = true;
     hb_worker_set_state (worker, HB_WORKER_READY);
     if (service->workers == 0) {
         self->idle_services--;

@@ -56,6 +56,34 @@ def test_mdp_request_before_worker_is_queued(env):
     assert client.recv() == [b"later", b"served"]
 
 
+def test_name_only_mdp_requests_used_stays_unknown_to_native_clients(env):
+    """5.1: "A name that only MDP requests have used, and no worker has
+    offered yet, stays unknown to native clients and routes: they get 404 at
+    once, not a wait for linger_ms"."""
+    m = env.mesh
+    mdp = m.mdp_client()
+    mdp.request("never.offered", b"waits for a worker")
+    native = m.native_client()
+    t0 = time.monotonic()
+    reply = native.call("never.offered", b"x", {"deadline": 20000}, timeout=10)
+    assert reply is not None and reply.status == P.HEARTH_STATUS_NOT_FOUND, reply
+    assert time.monotonic() - t0 < 2.0, "404 came only after a wait (linger_ms is 5 s)"
+    reply = native.call("never.offered,never.offered", b"{}", {"deadline": 20000}, timeout=10)
+    assert reply is not None and reply.status == P.HEARTH_STATUS_NOT_FOUND, reply
+    # Once a worker offers it, native callers are served, and the MDP
+    # request still waiting is too.
+    worker = m.native_worker("never.offered")
+    job = worker.recv_job()
+    assert job is not None and job.body == b"waits for a worker"
+    worker.reply(job, 200, b"late but served")
+    assert mdp.recv() == [b"never.offered", b"late but served"]
+    rid = native.request("never.offered", b"now")
+    job = worker.recv_job()
+    assert job is not None
+    worker.reply(job, 200, b"ok")
+    assert native.recv(rid=rid).status == P.HEARTH_STATUS_OK
+
+
 def test_mdp_worker_serves_many_in_sequence(env):
     """9: "One request at a time per MDP worker": a second request waits
     until the first is answered, then is dispatched at once (5.2)."""
