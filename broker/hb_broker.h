@@ -46,6 +46,7 @@ struct _hearth_broker_t {
     zhashx_t *services;         /* name -> hb_service_t *, owned            */
     zhashx_t *pipelines;        /* name -> route expression (char *), owned */
     size_t idle_services;       /* services with no workers                 */
+    uint64_t registrations;     /* workers registered so far                */
     hb_jobs_t *jobs;            /* every live job, owned                    */
     size_t open_jobs;           /* accepted and not yet answered            */
     volatile sig_atomic_t stop_requested;

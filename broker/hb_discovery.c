@@ -64,10 +64,11 @@ s_pack_service (msgpack_packer *pk, msgpack_sbuffer *buffer, hb_service_t *servi
     s_pack_count (pk, "in_flight", service->in_flight);
     s_pack_count (pk, "queued", hb_service_queued (service));
     s_pack_str (pk, "descriptor");
-    if (service->descriptor && service->descriptor_size)
+    hb_worker_t *publisher = service->publisher;
+    if (publisher && publisher->descriptor_size)
         /*  Validated when the worker registered, so it can go in raw.      */
-        msgpack_sbuffer_write (buffer, (const char *) service->descriptor,
-                               service->descriptor_size);
+        msgpack_sbuffer_write (buffer, (const char *) publisher->descriptor,
+                               publisher->descriptor_size);
     else
         msgpack_pack_nil (pk);
 }

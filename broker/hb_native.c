@@ -316,15 +316,15 @@ s_worker_ready (hearth_broker_t *self, hb_worker_t *unregistered,
         worker->idempotent = desc.idempotent;
         worker->version = desc.version[0] ? strdup (desc.version) : NULL;
     }
-    if (!worker || hb_worker_attach (self, worker, service)) {
+    if (!worker || (desc.version[0] && !worker->version)
+    ||  hb_worker_set_descriptor (worker, hearth_frames_data (msg, HB_FRAME (4)),
+                                  hearth_frames_size (msg, HB_FRAME (4)))
+    ||  hb_worker_attach (self, worker, service)) {
         hb_worker_destroy (&worker);
         s_send_registered (self, msg, HEARTH_STATUS_UNAVAILABLE,
                            "broker out of memory", NULL);
         return;
     }
-    hb_service_set_descriptor (service, hearth_frames_data (msg, HB_FRAME (4)),
-                               hearth_frames_size (msg, HB_FRAME (4)),
-                               worker->version, desc.idempotent);
     s_send_registered (self, msg, HEARTH_STATUS_OK, NULL, worker);
     hb_dispatch_service (self, service);
 }

@@ -26,8 +26,6 @@ hb_service_destroy (hb_service_t **self_p)
     zlistx_destroy (&self->queue);
     zlistx_destroy (&self->ready);
     free (self->name);
-    free (self->descriptor);
-    free (self->version);
     free (self);
     *self_p = NULL;
 }
@@ -70,25 +68,10 @@ hb_service_queued (hb_service_t *self)
     return zlistx_size (self->queue);
 }
 
-int
-hb_service_set_descriptor (hb_service_t *self, const void *data, size_t size,
-                           const char *version, bool idempotent)
+bool
+hb_service_idempotent (const hb_service_t *self)
 {
-    uint8_t *copy = malloc (size ? size : 1);
-    char *version_copy = version ? strdup (version) : NULL;
-    if (!copy || (version && !version_copy)) {
-        free (copy);
-        free (version_copy);
-        return -1;
-    }
-    memcpy (copy, data, size);
-    free (self->descriptor);
-    free (self->version);
-    self->descriptor = copy;
-    self->descriptor_size = size;
-    self->version = version_copy;
-    self->idempotent = idempotent;
-    return 0;
+    return self->workers > 0 && self->idempotent_workers == self->workers;
 }
 
 /* ------------------------------------------------------ the broker's side */

@@ -23,10 +23,10 @@ struct _hb_service_t {
     int64_t empty_since;        /* ms when the last worker left, or 0       */
     bool offered;               /* has had a worker: native requests and
                                    pipelines may wait for one (PROTOCOL 5.1) */
-    uint8_t *descriptor;        /* latest native descriptor (msgpack)       */
-    size_t descriptor_size;
-    char *version;              /* from that descriptor, or NULL            */
-    bool idempotent;            /* from that descriptor                     */
+    hb_worker_t *publisher;     /* whose descriptor discovery shows: the
+                                   longest registered native worker, so a
+                                   newcomer cannot take it over; or NULL    */
+    size_t idempotent_workers;  /* workers whose descriptor says idempotent */
     uint64_t requests, errors;  /* counters for discovery                   */
 };
 
@@ -42,10 +42,9 @@ hb_job_t *hb_service_dequeue (hb_service_t *self);
 void hb_service_unqueue (hb_service_t *self, hb_job_t *job);
 size_t hb_service_queued (hb_service_t *self);
 
-/*  Replaces the descriptor (copied) and the facts taken from it.          */
-int hb_service_set_descriptor (hb_service_t *self, const void *data,
-                               size_t size, const char *version,
-                               bool idempotent);
+/*  True if every worker serving the service declares it idempotent, so
+    any of its requests may run again (PROTOCOL.md 5.4).                    */
+bool hb_service_idempotent (const hb_service_t *self);
 
 /* ----------------------------------- the broker's services (need self) */
 

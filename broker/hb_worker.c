@@ -92,6 +92,20 @@ hb_worker_new (const hb_identity_t *identity, hb_proto_t proto)
     return self;
 }
 
+int
+hb_worker_set_descriptor (hb_worker_t *self, const void *data, size_t size)
+{
+    uint8_t *copy = size ? malloc (size) : NULL;
+    if (size && !copy)
+        return -1;
+    if (size)
+        memcpy (copy, data, size);
+    free (self->descriptor);
+    self->descriptor = copy;
+    self->descriptor_size = size;
+    return 0;
+}
+
 void
 hb_worker_destroy (hb_worker_t **self_p)
 {
@@ -99,6 +113,7 @@ hb_worker_destroy (hb_worker_t **self_p)
     if (!self)
         return;
     zlistx_destroy (&self->jobs);
+    free (self->descriptor);
     free (self->version);
     free (self);
     *self_p = NULL;
@@ -192,7 +207,12 @@ hb_worker_attach (hearth_broker_t *self, hb_worker_t *worker,
         return -1;
     worker->service = service;
     worker->heard_at = self->now;
+    worker->registered = ++self->registrations;
     service->offered = true;
+    if (worker->idempotent)
+        service->idempotent_workers++;
+    if (!service->publisher && worker->descriptor)
+        service->publisher = worker;
     hb_worker_set_state (worker, HB_WORKER_READY);
     if (service->workers == 0) {
         self->idle_services--;
@@ -267,7 +287,7 @@ s_orphan (hearth_broker_t *self, hb_job_t *job, const char *worker_id,
           const char *reason)
 {
     hb_service_t *service = job->service;
-    bool idempotent = job->idempotent || service->idempotent;
+    bool idempotent = job->idempotent || hb_service_idempotent (service);
     if (!job->answered && idempotent && job->attempt < 2
     &&  job->deadline_at > self->now
     &&  hb_service_enqueue_front (service, job) == 0) {
@@ -281,6 +301,21 @@ s_orphan (hearth_broker_t *self, hb_job_t *job, const char *worker_id,
     hb_reply_fail (self, job, HEARTH_STATUS_WORKER_LOST,
                    "worker %s of '%s' lost with the request: %s", worker_id,
                    service->name, reason);
+}
+
+/*  The service's longest registered native worker with a descriptor, or
+    NULL: the next publisher once the current one leaves (it has already
+    left the table). A walk of the table, but only when a publisher goes.  */
+static hb_worker_t *
+s_next_publisher (hearth_broker_t *self, hb_service_t *service)
+{
+    hb_worker_t *next = NULL;
+    hb_worker_t *worker = zhashx_first (self->workers);
+    for (; worker; worker = zhashx_next (self->workers))
+        if (worker->service == service && worker->descriptor
+        && (!next || worker->registered < next->registered))
+            next = worker;
+    return next;
 }
 
 void
@@ -304,11 +339,15 @@ hb_worker_remove (hearth_broker_t *self, hb_worker_t *worker,
     service->credit -= worker->credit;
     if (worker->proto == HB_PROTO_MDP)
         service->mdp_workers--;
+    if (worker->idempotent)
+        service->idempotent_workers--;
     if (service->workers == 0) {
         service->empty_since = self->now;
         self->idle_services++;
     }
     zhashx_delete (self->workers, &worker->identity);
+    if (service->publisher == worker)
+        service->publisher = s_next_publisher (self, service);
     hb_worker_destroy (&worker);
     hb_dispatch_service (self, service);
 }

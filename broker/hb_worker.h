@@ -54,6 +54,9 @@ struct _hb_worker_t {
     zlistx_t *jobs;             /* hb_job_t * it holds, not owned           */
     void *ready_handle;         /* in service->ready while READY            */
     int64_t heard_at;           /* ms of its last message                   */
+    uint8_t *descriptor;        /* its READY descriptor (msgpack), or NULL  */
+    size_t descriptor_size;
+    uint64_t registered;        /* registration order, for the publisher    */
     char *version;              /* from its descriptor, or NULL             */
     bool idempotent;            /* from its descriptor                      */
 };
@@ -67,6 +70,8 @@ int hb_identity_set (hb_identity_t *identity, const void *data, size_t size);
 
 /*  A DETACHED worker with credit 1. NULL out of memory.                    */
 hb_worker_t *hb_worker_new (const hb_identity_t *identity, hb_proto_t proto);
+/*  Keeps a copy of the worker's descriptor. 0, or -1 out of memory.       */
+int hb_worker_set_descriptor (hb_worker_t *self, const void *data, size_t size);
 /*  Destroys a worker that holds no jobs. Idempotent.                        */
 void hb_worker_destroy (hb_worker_t **self_p);
 

@@ -105,12 +105,34 @@ def test_worker_death_502(fast):
     assert elapsed < 5.0, "502 after %.2f s" % elapsed
 
 
+def test_one_idempotent_registrant_does_not_make_the_service_idempotent(fast):
+    """5.4: "every worker serving its service (the dead one included)
+    declares idempotent in its descriptor"; 7: "No worker's descriptor speaks
+    for the others". A peer registered with idempotent: true and left; the
+    real worker, which never said so, dies holding a request: the caller gets
+    502, the request is not run again (before, it was resent, attempt 2)."""
+    m = fast.mesh
+    real = m.native_worker("debit", {"version": "1.0"})
+    spare = m.native_worker("debit", {"version": "1.0"})
+    passer = m.native_worker("debit", {"version": "evil-1.0", "idempotent": True})
+    passer.send(passer.frames_of("HEARTH_WORKER_DISCONNECT"))
+    assert passer.recv_disconnect() is not None
+    client = m.native_client()
+    rid = client.request("debit", b"take 100", {"deadline": 20000})
+    job = real.recv_job()               # the least recently used worker
+    assert job is not None and job.meta["attempt"] == 1
+    real.close()
+    reply = client.recv(rid=rid, timeout=10)
+    assert reply is not None and reply.status == P.HEARTH_STATUS_WORKER_LOST, reply
+    assert spare.recv_job(timeout=0.5) is None, "a non-idempotent request ran again"
+
+
 @pytest.mark.parametrize("flag_on", ["request", "descriptor"])
 def test_worker_death_idempotent_resent(fast, flag_on):
     """5.4: "each request that is idempotent - flagged idempotent by the
-    client, or its service's descriptor says so ... - and has not been resent
-    before is put back at the head of its queue for another worker (attempt
-    2)"."""
+    client, or every worker serving its service (the dead one included)
+    declares idempotent in its descriptor ... - and has not been resent before
+    is put back at the head of its queue for another worker (attempt 2)"."""
     m = fast.mesh
     desc = {"idempotent": True} if flag_on == "descriptor" else {}
     meta = {"deadline": 20000}

@@ -130,6 +130,33 @@ def test_registered_400_bad_descriptor(env):
         assert answer is not None and answer[0] == 200, (credit, answer)
 
 
+def _published(client, service):
+    reply = client.call(P.HEARTH_SVC_SERVICES, service.encode())
+    assert reply is not None and reply.status == 200, reply
+    return unpack(reply.body)[0]["descriptor"]
+
+
+def test_published_descriptor_is_not_taken_over(env):
+    """7: "A later registrant never replaces it; when the publisher leaves,
+    the longest registered native worker left takes its place, and a service
+    with no native worker publishes none"."""
+    m = env.mesh
+    client = m.native_client()
+    first = m.native_worker("shown", {"version": "1.0"})
+    newcomer = m.native_worker("shown", {"version": "evil-1.0", "credit": 100})
+    assert _published(client, "shown")["version"] == "1.0"
+    newcomer.send(newcomer.frames_of("HEARTH_WORKER_DISCONNECT"))
+    assert newcomer.recv_disconnect() is not None
+    assert _published(client, "shown")["version"] == "1.0"
+    second = m.native_worker("shown", {"version": "2.0"})
+    first.send(first.frames_of("HEARTH_WORKER_DISCONNECT"))
+    assert first.recv_disconnect() is not None
+    assert _published(client, "shown")["version"] == "2.0"
+    second.send(second.frames_of("HEARTH_WORKER_DISCONNECT"))
+    assert second.recv_disconnect() is not None
+    assert _published(client, "shown") is None
+
+
 def test_services_listing(env):
     """8.2: "hearth.services: REPLY 200 whose body is a msgpack array, one map
     per service: {name, workers, mdp_workers, draining, credit, in_flight,
@@ -164,7 +191,7 @@ def test_services_listing(env):
     assert entry["in_flight"] == 1 and entry["queued"] == 0, entry
     d = entry["descriptor"]
     assert d["version"] == "2.0" and d["x-team"] == "search", d
-    assert d["credit"] == 2, "descriptor must be the most recently registered native worker's"
+    assert d["credit"] == 4, "the first registered native worker publishes (7), not a newcomer"
     assert byname["beta"]["descriptor"]["version"] == "0.1"
     # named query
     reply = client.call(P.HEARTH_SVC_SERVICES, b"beta")
