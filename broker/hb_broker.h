@@ -34,6 +34,9 @@
 /*  Services with no worker are kept up to this many, so that made-up MDP
     service names cannot grow memory without bound.                         */
 #define HB_IDLE_SERVICES_MAX 4096
+/*  Workers' descriptors held in all, so that many registrations of large
+    ones cannot grow memory without bound (PROTOCOL.md 7).                  */
+#define HB_DESCRIPTOR_BYTES_MAX (64 * 1024 * 1024)
 
 struct _hearth_broker_t {
     hearth_broker_config_t config;
@@ -45,8 +48,10 @@ struct _hearth_broker_t {
     zhashx_t *workers;          /* hb_identity_t -> hb_worker_t *, owned    */
     zhashx_t *services;         /* name -> hb_service_t *, owned            */
     zhashx_t *pipelines;        /* name -> route expression (char *), owned */
-    size_t idle_services;       /* services with no workers                 */
+    zlistx_t *idle;             /* hb_service_t * with no workers, longest
+                                   idle first, not owned (hb_service.h)     */
     uint64_t registrations;     /* workers registered so far                */
+    size_t descriptor_bytes;    /* of all registered workers' descriptors   */
     hb_jobs_t *jobs;            /* every live job, owned                    */
     size_t open_jobs;           /* accepted and not yet answered            */
     volatile sig_atomic_t stop_requested;

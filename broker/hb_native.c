@@ -304,6 +304,11 @@ s_worker_ready (hearth_broker_t *self, hb_worker_t *unregistered,
     if (!error && hb_identity_set (&identity, hearth_frames_data (msg, HB_IDENTITY),
                                    hearth_frames_size (msg, HB_IDENTITY)))
         error = "identity too long";
+    if (!error && self->descriptor_bytes + hearth_frames_size (msg, HB_FRAME (4))
+                  > HB_DESCRIPTOR_BYTES_MAX) {
+        status = HEARTH_STATUS_UNAVAILABLE;
+        error = "the broker holds its limit of 64 MiB of descriptors";
+    }
     if (error) {
         hearth_log_warn ("worker registration refused (%d): %s", status, error);
         s_send_registered (self, msg, status, error, NULL);

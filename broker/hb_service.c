@@ -84,7 +84,7 @@ hb_service_lookup (hearth_broker_t *self, const char *name, hb_lookup_t mode)
         return service && service->offered ? service : NULL;
     if (service || mode == HB_FIND)
         return service;
-    if (mode == HB_FIND_OR_QUEUE && self->idle_services >= HB_IDLE_SERVICES_MAX)
+    if (mode == HB_FIND_OR_QUEUE && zlistx_size (self->idle) >= HB_IDLE_SERVICES_MAX)
         return NULL;
     service = hb_service_new (name);
     if (!service)
@@ -93,9 +93,46 @@ hb_service_lookup (hearth_broker_t *self, const char *name, hb_lookup_t mode)
         hb_service_destroy (&service);
         return NULL;
     }
-    service->empty_since = self->now;
-    self->idle_services++;
+    hb_service_set_idle (self, service, true);
     return service;
+}
+
+/*  Forgets a worker-less service (its queue is empty).                     */
+static void
+s_forget (hearth_broker_t *self, hb_service_t *service)
+{
+    zlistx_delete (self->idle, service->idle_handle);
+    service->idle_handle = NULL;
+    zhashx_delete (self->services, service->name);
+}
+
+void
+hb_service_set_idle (hearth_broker_t *self, hb_service_t *service, bool idle)
+{
+    if (!idle) {
+        if (service->idle_handle)
+            zlistx_delete (self->idle, service->idle_handle);
+        service->idle_handle = NULL;
+        service->empty_since = 0;
+        return;
+    }
+    service->empty_since = self->now;
+    if (service->idle_handle)
+        zlistx_move_end (self->idle, service->idle_handle);
+    else
+        service->idle_handle = zlistx_add_end (self->idle, service);
+    if (zlistx_size (self->idle) <= HB_IDLE_SERVICES_MAX)
+        return;
+    /*  The front is the longest idle; one with queued MDP requests waits
+        for its linger (there are at most HB_IDLE_SERVICES_MAX of those).  */
+    hb_service_t *oldest = zlistx_first (self->idle);
+    while (oldest && (oldest == service || hb_service_queued (oldest)))
+        oldest = zlistx_next (self->idle);
+    if (oldest) {
+        hearth_log_debug ("service '%s' forgotten: over %d services without "
+                          "workers", oldest->name, HB_IDLE_SERVICES_MAX);
+        s_forget (self, oldest);
+    }
 }
 
 int
@@ -120,10 +157,12 @@ hb_service_linger_all (hearth_broker_t *self)
     zlistx_t *forget = zlistx_new ();
     if (!forget)
         return;
-    hb_service_t *service = zhashx_first (self->services);
-    for (; service; service = zhashx_next (self->services)) {
-        if (service->workers || self->now - service->empty_since < self->config.linger_ms)
-            continue;
+    /*  Only the idle list: the work is proportional to worker-less
+        services, not to all of them.                                        */
+    hb_service_t *service = zlistx_first (self->idle);
+    for (; service; service = zlistx_next (self->idle)) {
+        if (self->now - service->empty_since < self->config.linger_ms)
+            break;              /* longest idle first: the rest are younger */
         hb_job_t *job = zlistx_first (service->queue);
         while (job) {
             hb_job_t *next = zlistx_next (service->queue);
@@ -138,8 +177,7 @@ hb_service_linger_all (hearth_broker_t *self)
     }
     while ((service = zlistx_first (forget))) {
         zlistx_delete (forget, zlistx_cursor (forget));
-        self->idle_services--;
-        zhashx_delete (self->services, service->name);
+        s_forget (self, service);
     }
     zlistx_destroy (&forget);
 }

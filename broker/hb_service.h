@@ -21,6 +21,8 @@ struct _hb_service_t {
     size_t credit;              /* sum of the workers' credit               */
     size_t in_flight;           /* jobs held by workers                     */
     int64_t empty_since;        /* ms when the last worker left, or 0       */
+    void *idle_handle;          /* in the broker's idle list while it has
+                                   no workers, or NULL                      */
     bool offered;               /* has had a worker: native requests and
                                    pipelines may wait for one (PROTOCOL 5.1) */
     hb_worker_t *publisher;     /* whose descriptor discovery shows: the
@@ -65,6 +67,14 @@ hb_service_t *hb_service_lookup (hearth_broker_t *self, const char *name,
     control characters, so it is a safe C string and safe to log. 0 or -1. */
 int hb_service_name (hearth_frames_t *msg, int frame,
                      char name[HEARTH_SERVICE_MAX + 1]);
+
+/*  Moves a service in or out of the broker's worker-less services, kept
+    longest idle first. Past HB_IDLE_SERVICES_MAX of them, the longest idle
+    one with an empty queue (never service itself) is forgotten at once: a
+    peer registering and leaving under ever new names cannot grow memory
+    until the next linger check.                                             */
+void hb_service_set_idle (hearth_broker_t *self, hb_service_t *service,
+                          bool idle);
 
 /*  Worker-less services: after linger_ms their native callers get 503
     (the others wait for their deadline, hb_job_waits_for_workers), and an

@@ -208,16 +208,15 @@ hb_worker_attach (hearth_broker_t *self, hb_worker_t *worker,
     worker->service = service;
     worker->heard_at = self->now;
     worker->registered = ++self->registrations;
+    self->descriptor_bytes += worker->descriptor_size;
     service->offered = true;
     if (worker->idempotent)
         service->idempotent_workers++;
     if (!service->publisher && worker->descriptor)
         service->publisher = worker;
     hb_worker_set_state (worker, HB_WORKER_READY);
-    if (service->workers == 0) {
-        self->idle_services--;
-        service->empty_since = 0;
-    }
+    if (service->workers == 0)
+        hb_service_set_idle (self, service, false);
     service->workers++;
     service->credit += worker->credit;
     if (worker->proto == HB_PROTO_MDP)
@@ -341,11 +340,10 @@ hb_worker_remove (hearth_broker_t *self, hb_worker_t *worker,
         service->mdp_workers--;
     if (worker->idempotent)
         service->idempotent_workers--;
-    if (service->workers == 0) {
-        service->empty_since = self->now;
-        self->idle_services++;
-    }
+    if (service->workers == 0)
+        hb_service_set_idle (self, service, true);
     zhashx_delete (self->workers, &worker->identity);
+    self->descriptor_bytes -= worker->descriptor_size;
     if (service->publisher == worker)
         service->publisher = s_next_publisher (self, service);
     hb_worker_destroy (&worker);

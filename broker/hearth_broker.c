@@ -71,10 +71,12 @@ hearth_broker_new (const hearth_broker_config_t *config)
     self->router = self->context ? zmq_socket (self->context, ZMQ_ROUTER) : NULL;
     self->workers = hb_worker_table_new ();
     self->services = zhashx_new ();
+    self->idle = zlistx_new ();
     self->pipelines = zhashx_new ();
     self->jobs = hb_jobs_new ();
     hearth_meta_writer_init (&self->writer);
-    if (!self->router || !self->workers || !self->services || !self->jobs
+    if (!self->router || !self->workers || !self->services || !self->idle
+    ||  !self->jobs
     ||  !self->pipelines
     ||  s_router_setup (self)) {
         hearth_broker_destroy (&self);
@@ -107,6 +109,7 @@ hearth_broker_destroy (hearth_broker_t **self_p)
         return;
     if (self->workers)
         s_worker_free (self);
+    zlistx_destroy (&self->idle);        /* not owned: before the services */
     zhashx_destroy (&self->services);
     zhashx_destroy (&self->pipelines);
     hb_jobs_destroy (&self->jobs);
