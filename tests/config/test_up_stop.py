@@ -5,20 +5,21 @@ CONFIG.md section 4: on SIGTERM `hearth up` stops the broker first; it
 refuses new requests at once (503 "broker shutting down", PROTOCOL.md 5.6)
 and serves everything it accepted through the workers, which keep running;
 only then are the workers stopped. Stopping the workers first left the
-requests queued behind the one in flight with nobody to serve them, and
-they got 503 at the end of the broker's grace.
+requests queued behind the one in flight with nobody to serve them: they
+got 503 ("no workers" after linger_ms, or "broker shutting down" when the
+grace ended).
 
 The window is made wide rather than hoped for: one worker that takes
-0.4 s a request and six callers, so that at SIGTERM five requests are
-queued behind the one in flight. The test proves those requests were at the
-broker (not still on their way to it) before it sends SIGTERM, by the
-broker's own count, so the assertion is about accepted calls only."""
+0.4 s a request and six callers, so that at SIGTERM requests are queued
+behind the one in flight. Before it sends SIGTERM the test proves, by the
+broker's own count, that every outstanding call is at the broker (not on
+its way there) and at least one is queued, so the assertion is about
+accepted calls only."""
 
 import os
 import signal
 import sys
 import threading
-import time
 
 from hearthtest import HearthUp, binary, children_of, gone, wait_until
 
