@@ -81,6 +81,8 @@ struct _hearth_worker_t {
     int threads_alive;          /* handler threads not yet ended            */
     bool stopping;              /* DISCONNECT sent, finishing               */
     bool acknowledged;          /* the broker answered it: nothing more comes */
+    int64_t unknown_until;      /* stopping before REGISTERED: when to give
+                                   up on the broker's word (-1: it knows us) */
     void *ctx;
     void *broker;               /* DEALER, NULL while waiting to reconnect  */
     int broker_fd;              /* its ZMQ_FD                               */
@@ -470,6 +472,9 @@ s_handle_registered (hearth_worker_t *self, hearth_frames_t *frames,
     s_meta_text (settings, size, HEARTH_SET_WORKER_ID, worker_id,
                  sizeof worker_id);
     atomic_store (&self->registered, true);
+    /*  Even while stopping: it knows us now, so its acknowledgement of our
+        DISCONNECT will come, and requests it sent first come before it.   */
+    self->unknown_until = -1;
     hearth_log_info ("registered service %s as %s (heartbeat %d ms, "
                      "liveness %d)", self->service,
                      worker_id[0] ? worker_id : "?", self->heartbeat_ms,
@@ -833,6 +838,13 @@ s_begin_drain (hearth_worker_t *self)
 {
     self->stopping = true;
     self->acknowledged = false;
+    /*  A broker that has not registered us on this connection has routed
+        nothing to us unless its REGISTERED is on the way, which a live one
+        sends within a heartbeat; one that is gone (it disconnected us as
+        it shut down, and we reconnected to nothing) never answers. So we
+        wait a heartbeat for its word, not the whole stop grace.           */
+    self->unknown_until = atomic_load (&self->registered) ? -1
+                        : hearth_clock_ms () + self->heartbeat_ms;
     if (self->broker)
         s_send_command (self, HEARTH_WORKER_DISCONNECT);
     atomic_store (&self->registered, false);
@@ -875,18 +887,25 @@ s_drain (hearth_worker_t *self)
         }
         s_read_broker (self, now);
         s_run_queued (self);
-        if ((self->outstanding == 0 && (!self->broker || self->acknowledged))
-        ||  now >= until)
+        bool unknown = self->unknown_until >= 0;
+        bool answered = !self->broker || self->acknowledged
+                     || (unknown && now >= self->unknown_until);
+        if ((self->outstanding == 0 && answered) || now >= until)
             break;
         int fd = self->broker ? self->broker_fd : -1;
+        int64_t wake = unknown ? s_min (until, self->unknown_until) : until;
         pthread_mutex_unlock (&self->lock);
-        s_wait (self, fd, until - now);
+        s_wait (self, fd, wake - now);
         pthread_mutex_lock (&self->lock);
         now = hearth_clock_ms ();
     }
     if (self->broker) {
-        /*  Linger briefly so DISCONNECT and the last replies reach it.    */
-        int linger = S_FLUSH_LINGER_MS;
+        /*  Linger briefly so DISCONNECT and the last replies reach it; a
+            broker that never answered, holding nothing of ours, is gone
+            and nothing would leave.                                        */
+        bool silent = self->unknown_until >= 0 && !self->acknowledged
+                   && self->outstanding == 0;
+        int linger = silent ? 0 : S_FLUSH_LINGER_MS;
         zmq_setsockopt (self->broker, ZMQ_LINGER, &linger, sizeof linger);
         zmq_close (self->broker);
         self->broker = NULL;

@@ -76,7 +76,8 @@ const char hearth_cli_up_usage[] =
     "supervised tree, waits until every service has its workers, prints a\n"
     "status table and 'ready' on stderr, restarts whatever dies (with\n"
     "backoff; crash loops are reported), and on Ctrl-C or SIGTERM stops the\n"
-    "workers, then the broker (which drains), and exits 0.\n"
+    "broker (which refuses new calls and finishes those it accepted), then\n"
+    "the workers, and exits 0.\n"
     "Without -c it runs the embedded default mesh of the example experts\n"
     "(sentiment, wordcount, slowstart, keywords, pipeline 'opinions').\n"
     "\n";
@@ -135,7 +136,7 @@ s_usage (FILE *out)
 #define S_READY_POLL_MS 250     /* between readiness checks                 */
 #define S_CALL_MS       1000    /* one hearth.services / hearth.ping call   */
 #define S_BROKER_START_MS 10000 /* for the broker to answer hearth.ping     */
-#define S_WORKER_STOP_MS 10000  /* workers finish in-flight requests        */
+#define S_WORKER_STOP_MS 10000  /* workers, after the broker: to say goodbye */
 #define S_WAIT_NOTE_MS  10000   /* between "still waiting for" notes        */
 
 static volatile sig_atomic_t s_stopping;
@@ -774,19 +775,24 @@ s_build (s_up_t *self)
     return 0;
 }
 
-/*  Workers first, so none is left serving a draining broker; then the
-    broker, given its grace to drain.                                       */
+/*  The broker first (PROTOCOL.md 5.6): it refuses new requests at once
+    (503, so a caller learns now) and serves everything it accepted through
+    the workers, which keep running and stay supervised; once it holds
+    nothing (or its grace is over) it disconnects them and exits. Only then
+    the workers, which hold nothing by now. The other order strands the
+    requests queued behind those in flight: their workers leave and the
+    broker answers them 503 when its grace ends.                            */
 static void
 s_stop (s_up_t *self)
 {
     if (!self->supervisor)
         return;
     int size = hearth_supervisor_size (self->supervisor);
-    hearth_log_info ("stopping %d worker process%s, then the broker",
-                     size - 1, size == 2 ? "" : "es");
-    hearth_supervisor_stop (self->supervisor, 1, size - 1, S_WORKER_STOP_MS);
+    hearth_log_info ("stopping the broker (it serves what it accepted), then "
+                     "%d worker process%s", size - 1, size == 2 ? "" : "es");
     hearth_supervisor_stop (self->supervisor, 0, 1,
                             self->config->broker.settings.grace_ms + 5000);
+    hearth_supervisor_stop (self->supervisor, 1, size - 1, S_WORKER_STOP_MS);
     hearth_log_info ("stopped");
 }
 

@@ -210,8 +210,11 @@ hearth_supervisor_tick (hearth_supervisor_t *self)
         if (!child)
             continue;
         child->pid = 0;
-        if (child->stopped)
+        if (child->stopped) {
+            /*  Anything a stopped child left in its group goes with it.    */
+            kill (-pid, SIGKILL);
             continue;
+        }
         char how[128];
         s_describe_status (status, how, sizeof how);
         s_schedule_restart (child, now);
@@ -228,26 +231,14 @@ hearth_supervisor_tick (hearth_supervisor_t *self)
     }
 }
 
-/*  True once every child in the range has been reaped.                    */
+/*  True while a child in the range is running.                         */
 static bool
-s_reap_range (hearth_supervisor_t *self, int first, int count)
+s_any_running (const hearth_supervisor_t *self, int first, int count)
 {
-    bool all = true;
-    for (int i = first; i < first + count; i++) {
-        s_child_t *child = &self->children[i];
-        if (!child->pid)
-            continue;
-        int status;
-        pid_t pid = waitpid (child->pid, &status, WNOHANG);
-        if (pid == child->pid || (pid < 0 && errno == ECHILD)) {
-            /*  Anything the child left in its group goes with it.        */
-            kill (-child->pid, SIGKILL);
-            child->pid = 0;
-        }
-        else
-            all = false;
-    }
-    return all;
+    for (int i = first; i < first + count; i++)
+        if (self->children[i].pid)
+            return true;
+    return false;
 }
 
 void
@@ -260,10 +251,16 @@ hearth_supervisor_stop (hearth_supervisor_t *self, int first, int count,
         if (child->pid)
             kill (child->pid, SIGTERM);
     }
+    /*  The tick reaps them, and meanwhile keeps the rest supervised: the
+        workers that serve a draining broker are restarted if they die.    */
     int64_t deadline = hearth_clock_ms () + grace_ms;
-    while (!s_reap_range (self, first, count)
-       &&  hearth_clock_ms () < deadline)
+    while (true) {
+        hearth_supervisor_tick (self);
+        if (!s_any_running (self, first, count)
+        ||  hearth_clock_ms () >= deadline)
+            break;
         s_sleep_ms (20);
+    }
     for (int i = first; i < first + count; i++) {
         s_child_t *child = &self->children[i];
         if (!child->pid)

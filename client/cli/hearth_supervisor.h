@@ -1,8 +1,8 @@
 /*  hearth_supervisor - a set of child processes kept alive: started, reaped,
     restarted when they die (after the delay hearth_restart decides, the
     policy hearth-worker uses too; crash loops are logged, never spun), and
-    stopped in the order the caller asks (`hearth up` stops workers before
-    the broker).
+    stopped in the order the caller asks (`hearth up` stops the broker
+    first, while its workers keep serving what it accepted, then them).
 
     Each child runs in its own process group (so a terminal's Ctrl-C reaches
     only `hearth up`, which then stops the children in order) and gets
@@ -44,7 +44,8 @@ void hearth_supervisor_tick (hearth_supervisor_t *self);
 
 /*  Stops children [first, first + count): SIGTERM to each, then waits up to
     grace_ms for all of them before SIGKILL to their process groups. They
-    are not restarted afterwards.                                            */
+    are not restarted afterwards. The other children stay supervised while
+    it waits (reaped and restarted as by tick).                              */
 void hearth_supervisor_stop (hearth_supervisor_t *self, int first, int count,
                              int grace_ms);
 

@@ -92,12 +92,15 @@ def test_up_serves_restarts_and_stops_cleanly(tmp_path, ups):
     done = run_cli(up.endpoint, "call", "mood", '{"text": "bad"}')
     assert done.returncode == 0, done.stderr
 
-    # SIGTERM: workers first, then the broker; exit 0; nothing left.
+    # SIGTERM: the broker first (it serves what it accepted and exits),
+    # then the workers; exit 0; nothing left.
     everyone = replacement + [up.broker_pid]
     assert up.stop() == 0, up.proc.output()
     out = up.proc.output()
-    assert out.index("stopping 3 worker processes") < out.index("hearth-broker[%d] info: stopping"
-                                                                 % up.broker_pid), out
+    assert "stopping the broker (it serves what it accepted), then 3 worker processes" in out, out
+    broker_gone = out.index("hearth-broker[%d] info: stopped:" % up.broker_pid)
+    for pid in replacement:
+        assert broker_gone < out.index("hearth-expert-sentiment[%d] info: stopped" % pid), out
     wait_until(lambda: all(gone(p) for p in everyone), timeout=10.0, what="children gone")
 
 

@@ -700,6 +700,58 @@ test_stop_unconnected (void)
     hearth_worker_destroy (&w);
 }
 
+/*  4.5: stopping before the broker registered us (as after reconnecting to
+    a broker that has just shut down, the state `hearth up` stops its
+    workers in) waits a heartbeat (1000 ms before REGISTERED) for the
+    broker's word, not the whole 5 s stop grace for an acknowledgement that
+    a gone broker never sends.                                               */
+static void
+test_stop_unregistered (void)
+{
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
+    runner_t *runner = s_runner_start (broker, 1, 1);
+    hearth_frames_t f;
+    REQUIRE (s_expect (broker, HEARTH_WORKER_READY, &f), "no READY");
+    hearth_frames_close (&f);
+    int64_t start = hearth_clock_ms ();
+    hearth_worker_stop (runner->worker);
+    REQUIRE (s_expect (broker, HEARTH_WORKER_DISCONNECT, &f),
+             "no DISCONNECT on stop");
+    hearth_frames_close (&f);
+    int64_t until = start + WAIT_MS;
+    while (!atomic_load (&runner->done) && hearth_clock_ms () < until)
+        s_sleep_ms (5);
+    int64_t took = hearth_clock_ms () - start;
+    CHECK (took < 4000, "stop took %lld ms (the stop grace is 5000)",
+           (long long) took);
+    s_runner_finish (&runner, HEARTH_OK);
+    fake_worker_broker_destroy (&broker);
+}
+
+/*  4.5: a broker whose REGISTERED crossed our DISCONNECT knows us, and may
+    have routed a request to us before it read the DISCONNECT: the worker
+    then serves it and waits for the acknowledgement, as if registered.     */
+static void
+test_stop_registered_late (void)
+{
+    fake_worker_broker_t *broker = fake_worker_broker_new ();
+    runner_t *runner = s_runner_start (broker, 1, 1);
+    hearth_frames_t f;
+    REQUIRE (s_expect (broker, HEARTH_WORKER_READY, &f), "no READY");
+    hearth_frames_close (&f);
+    hearth_worker_stop (runner->worker);
+    REQUIRE (s_expect (broker, HEARTH_WORKER_DISCONNECT, &f),
+             "no DISCONNECT on stop");
+    hearth_frames_close (&f);
+    fake_worker_broker_register (broker, 1000, 3);
+    fake_worker_broker_request (broker, 4, NULL, 0, "echo:late");
+    s_expect_reply (broker, 4, 200, "late", NULL, 0);
+    CHECK (!atomic_load (&runner->done), "left before the acknowledgement");
+    fake_worker_broker_send (broker, HEARTH_WORKER_DISCONNECT, NULL, 0);
+    s_runner_finish (&runner, HEARTH_OK);
+    fake_worker_broker_destroy (&broker);
+}
+
 /*  hearth.h: a malformed endpoint makes run fail with HEARTH_EINVAL.      */
 static void
 test_bad_endpoint (void)
@@ -781,6 +833,8 @@ main (int argc, char **argv)
         { "malformed", test_malformed }, { "stop", test_stop },
         { "deadline_queued", test_deadline_queued },
         { "stop_unconnected", test_stop_unconnected },
+        { "stop_unregistered", test_stop_unregistered },
+        { "stop_registered_late", test_stop_registered_late },
         { "bad_endpoint", test_bad_endpoint },
         { "reply_too_large", test_reply_too_large },
         { "stop_stuck_handler", test_stop_stuck_handler },
