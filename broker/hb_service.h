@@ -26,7 +26,13 @@ struct _hb_service_t {
     char *version;              /* from that descriptor, or NULL            */
     bool idempotent;            /* from that descriptor                     */
     uint64_t requests, errors;  /* counters for discovery                   */
+    double run_ms;              /* mean ms from dispatch to reply (moving)  */
+    uint64_t completions;       /* replies that run_ms has learnt from      */
 };
+
+/*  The service-time estimate learns from this many replies before the
+    broker refuses anything on its word (PROTOCOL.md 5.1).                  */
+#define HB_SERVICE_ESTIMATE_MIN 8
 
 /*  Creates a service named name (copied). NULL out of memory.              */
 hb_service_t *hb_service_new (const char *name);
@@ -44,6 +50,16 @@ size_t hb_service_queued (hb_service_t *self);
 int hb_service_set_descriptor (hb_service_t *self, const void *data,
                                size_t size, const char *version,
                                bool idempotent);
+
+/*  Learns from one reply: a worker held a job for run_ms.                  */
+void hb_service_completed (hb_service_t *self, int64_t run_ms);
+/*  The ms a request queued now can expect to wait for its reply: until
+    every job ahead of it, queued or at a worker, has finished at the
+    service's pace (credit jobs at a time, run_ms each), then its own run.
+    -1 when there is no such wait to judge by: a worker has free credit,
+    the service has no credit at all (linger applies), or fewer than
+    HB_SERVICE_ESTIMATE_MIN replies have been seen.                         */
+int64_t hb_service_expected_ms (hb_service_t *self);
 
 /* ----------------------------------- the broker's services (need self) */
 
