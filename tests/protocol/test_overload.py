@@ -78,3 +78,60 @@ def test_light_load_never_refused(env):
     answers, _ = _offer(env.mesh, "steady", count, 10, DEADLINE_MS, RUN_S)
     statuses = [status for status, _, _ in answers.values()]
     assert statuses.count(P.HEARTH_STATUS_OK) == count, statuses
+
+
+def test_judged_for_native_and_routes_not_mdp(hearth):
+    """5.1: "MDP requests are never refused so"; "A route's stage is judged by
+    the route's remaining deadline"; "nor before the service has answered 8
+    requests". Proved by counts, not by pace: a worker that took 200 ms a
+    request holds one and has 12 queued behind it, about 2.8 s of work."""
+    env = hearth("--default-deadline-ms", "3000")
+    m = env.mesh
+    worker = m.native_worker("det")
+    client = m.native_client()
+    # Cold: with nothing to judge by, a request that cannot make it is
+    # admitted and expires as before.
+    first = client.request("det", b"first", {"deadline": 30000})
+    job = worker.recv_job()
+    assert job is not None
+    cold = client.call("det", b"cold", {"deadline": 300}, timeout=10)
+    assert cold is not None and cold.status == P.HEARTH_STATUS_TIMEOUT, cold
+    worker.reply(job, 200, b"first")
+    assert client.recv(timeout=10, rid=first).status == 200
+    for i in range(8):                  # the estimate's first 8 replies
+        rid = client.request("det", b"warm", {"deadline": 30000})
+        job = worker.recv_job()
+        assert job is not None
+        started = time.monotonic()
+        while time.monotonic() - started < 0.2:
+            m.pump(0.01)
+        worker.reply(job, 200, b"warm")
+        reply = client.recv(timeout=10, rid=rid)
+        assert reply is not None and reply.status == 200, reply
+    held_rid = client.request("det", b"held", {"deadline": 30000})
+    held = worker.recv_job()
+    assert held is not None
+    queued = [client.request("det", b"queued %d" % i, {"deadline": 30000}) for i in range(12)]
+    mdp = m.mdp_client()
+    mdp.request("det", b"mdp")          # default deadline 3000 ms, like refused
+    t0 = time.monotonic()
+    native = client.call("det", b"native", {"deadline": 3000}, timeout=10)
+    assert native is not None and native.status == P.HEARTH_STATUS_UNAVAILABLE, native
+    assert "overloaded" in native.error, native.error
+    route = client.call("det,det", b"{}", {"deadline": 3000}, timeout=10)
+    assert route is not None and route.status == P.HEARTH_STATUS_UNAVAILABLE, route
+    assert route.error.startswith("stage 0 (det)") and "overloaded" in route.error, route.error
+    assert time.monotonic() - t0 < 1.0, "the refusals took %.2f s" % (time.monotonic() - t0)
+    # The MDP request was queued, not dropped: it is served once the worker
+    # catches up, which it now does at once.
+    worker.reply(held, 200, b"held")
+    bodies = []
+    for _ in range(13):
+        job = worker.recv_job(timeout=10)
+        assert job is not None, "served %r, then nothing" % bodies
+        bodies.append(job.body)
+        worker.reply(job, 200, job.body)
+    assert bodies[-1] == b"mdp", bodies
+    assert mdp.recv(timeout=10) == [b"det", b"mdp"]
+    for rid in [held_rid] + queued:
+        assert client.recv(timeout=10, rid=rid).status == 200
