@@ -88,7 +88,8 @@ int hb_send (hearth_broker_t *self, hearth_part_t *parts, int count);
     budget, answers 503, releases the job and returns false.                */
 bool hb_dispatch_accept (hearth_broker_t *self, hb_job_t *job);
 /*  Accepts a job for its service, queues it and dispatches. On refusal
-    (budget, queue full) answers the job itself (503) and releases it.      */
+    (budget, queue full, overloaded: PROTOCOL.md 5.1) answers the job
+    itself (503) and releases it.                                           */
 void hb_dispatch_submit (hearth_broker_t *self, hb_job_t *job);
 /*  Sends queued jobs of service to its ready workers while both last.      */
 void hb_dispatch_service (hearth_broker_t *self, hb_service_t *service);

@@ -6,6 +6,7 @@
 #include "hb_broker.h"
 
 #include <errno.h>
+#include <inttypes.h>
 
 /*  Keys the broker sets in request metadata for the worker.                */
 static const char *const s_request_keys[] = {
@@ -29,6 +30,34 @@ hb_dispatch_accept (hearth_broker_t *self, hb_job_t *job)
     return false;
 }
 
+/*  Refuses (503, true) a job that would wait out its deadline: one the
+    service's recent pace says cannot be answered in time, so its caller
+    learns now rather than after the whole deadline, and a worker never
+    spends a run on it. Only a judgement, so only made when it is safe to
+    be wrong: with a free worker, without enough replies to judge by, or
+    for an MDP client, who cannot be told and would lose the request
+    silently (PROTOCOL.md 5.1), the job is admitted as before.               */
+static bool
+s_overloaded (hearth_broker_t *self, hb_job_t *job)
+{
+    hb_service_t *service = job->service;
+    int64_t remaining = job->deadline_at - self->now;
+    if (job->sink == HB_SINK_MDP || remaining <= 0)
+        return false;           /* an expired one gets its 504 (5.3)        */
+    /*  Only a fifth of the budget is left for the estimate's error: a
+        worker that slows for a while would otherwise make every request
+        admitted at the limit (in a steady overload, all of them) late.     */
+    int64_t expected = hb_service_expected_ms (service);
+    if (expected < 0 || expected <= remaining - remaining / 5)
+        return false;
+    self->stats.overloaded++;
+    hb_reply_fail (self, job, HEARTH_STATUS_UNAVAILABLE,
+                   "service '%s' is overloaded: about %" PRId64 " ms to a "
+                   "reply, over 4/5 of the deadline of %" PRId64 " ms",
+                   service->name, expected, remaining);
+    return true;
+}
+
 void
 hb_dispatch_submit (hearth_broker_t *self, hb_job_t *job)
 {
@@ -42,6 +71,8 @@ hb_dispatch_submit (hearth_broker_t *self, hb_job_t *job)
                        service->name, self->config.queue_max);
         return;
     }
+    if (s_overloaded (self, job))
+        return;
     if (hb_service_enqueue (service, job)) {
         hb_reply_fail (self, job, HEARTH_STATUS_UNAVAILABLE,
                        "broker out of memory");

@@ -128,6 +128,7 @@ s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg
         return;
     }
     hb_reply_relay (self, job, HEARTH_STATUS_OK, NULL, msg, HB_FRAME (5));
+    hb_service_completed (job->service, self->now - job->dispatched_at);
     hb_worker_release (worker, job);
     hb_jobs_release (self->jobs, &job);
     hb_worker_replied (self, worker);

@@ -364,6 +364,7 @@ s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg
     }
     else {
         hb_reply_relay (self, job, status, meta, msg, HB_FRAME (6));
+        hb_service_completed (job->service, self->now - job->dispatched_at);
         hb_worker_release (worker, job);
         hb_jobs_release (self->jobs, &job);
     }

@@ -74,6 +74,34 @@ hb_service_idempotent (const hb_service_t *self)
     return self->workers > 0 && self->idempotent_workers == self->workers;
 }
 
+void
+hb_service_completed (hb_service_t *self, int64_t run_ms)
+{
+    /*  A moving mean, so a service that slows down (or a faster worker that
+        joins) shows within a few replies, while one slow reply does not
+        swing it; the first reply seeds it.                                  */
+    double sample = run_ms > 0 ? (double) run_ms : 0;
+    self->run_ms = self->completions ? self->run_ms + (sample - self->run_ms) / 8
+                                     : sample;
+    self->completions++;
+}
+
+int64_t
+hb_service_expected_ms (hb_service_t *self)
+{
+    if (zlistx_size (self->ready) || self->credit == 0
+    ||  self->completions < HB_SERVICE_ESTIMATE_MIN)
+        return -1;
+    /*  By Little's law the service finishes credit / run_ms jobs a ms,
+        whatever each worker does with its credit (run_ms includes any wait
+        inside the worker). Jobs at workers count whole, overstating the
+        wait by less than one run: in a steady overload every request is
+        admitted at the limit, and without that margin each would finish
+        just past its deadline.                                              */
+    double ahead = (double) (hb_service_queued (self) + self->in_flight);
+    return (int64_t) (ahead * self->run_ms / (double) self->credit + self->run_ms);
+}
+
 /* ------------------------------------------------------ the broker's side */
 
 hb_service_t *

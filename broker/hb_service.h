@@ -30,7 +30,13 @@ struct _hb_service_t {
                                    newcomer cannot take it over; or NULL    */
     size_t idempotent_workers;  /* workers whose descriptor says idempotent */
     uint64_t requests, errors;  /* counters for discovery                   */
+    double run_ms;              /* mean ms from dispatch to reply (moving)  */
+    uint64_t completions;       /* replies that run_ms has learnt from      */
 };
+
+/*  The service-time estimate learns from this many replies before the
+    broker refuses anything on its word (PROTOCOL.md 5.1).                  */
+#define HB_SERVICE_ESTIMATE_MIN 8
 
 /*  Creates a service named name (copied). NULL out of memory.              */
 hb_service_t *hb_service_new (const char *name);
@@ -47,6 +53,16 @@ size_t hb_service_queued (hb_service_t *self);
 /*  True if every worker serving the service declares it idempotent, so
     any of its requests may run again (PROTOCOL.md 5.4).                    */
 bool hb_service_idempotent (const hb_service_t *self);
+
+/*  Learns from one reply: a worker held a job for run_ms.                  */
+void hb_service_completed (hb_service_t *self, int64_t run_ms);
+/*  The ms a request queued now can expect to wait for its reply: until
+    every job ahead of it, queued or at a worker, has finished at the
+    service's pace (credit jobs at a time, run_ms each), then its own run.
+    -1 when there is no such wait to judge by: a worker has free credit,
+    the service has no credit at all (linger applies), or fewer than
+    HB_SERVICE_ESTIMATE_MIN replies have been seen.                         */
+int64_t hb_service_expected_ms (hb_service_t *self);
 
 /* ----------------------------------- the broker's services (need self) */
 

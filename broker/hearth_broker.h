@@ -63,6 +63,7 @@ typedef struct {
     uint64_t resent;            /* requests resent after a worker died       */
     uint64_t expired;           /* requests answered 504 (or dropped, MDP)   */
     uint64_t undeliverable;     /* replies whose client had gone            */
+    uint64_t overloaded;        /* refused 503 as sure to miss their deadline*/
 } hearth_broker_stats_t;
 
 void hearth_broker_stats (hearth_broker_t *self, hearth_broker_stats_t *stats);

@@ -10,7 +10,9 @@ import time
 from hearthtest import P
 
 OK = P.HEARTH_STATUS_OK
-ALLOWED = {OK, P.HEARTH_STATUS_WORKER_LOST, P.HEARTH_STATUS_TIMEOUT}
+# Answering late makes the service slow, so some requests are refused on
+# arrival as unable to make their deadline (5.1): an answer like the others.
+ALLOWED = {OK, P.HEARTH_STATUS_WORKER_LOST, P.HEARTH_STATUS_TIMEOUT, P.HEARTH_STATUS_UNAVAILABLE}
 
 
 def test_every_request_answered_exactly_once(hearth):
