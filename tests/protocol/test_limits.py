@@ -4,6 +4,7 @@ that never ends costs the broker. Every case ends with a canary through the
 same worker, which must get its next request at once: a broken limit shows as
 a worker left holding credit for a request nobody will answer."""
 
+import os
 import re
 import socket
 import struct
@@ -12,7 +13,7 @@ import time
 import pytest
 import zmq
 
-from hearthtest import P
+from hearthtest import P, wait_until
 
 LIMIT = P.HEARTH_MDP_BODY_MAX
 # 27 and 28 body frames used to fit a request but not its reply (the worker
@@ -178,3 +179,34 @@ def test_endless_message_is_dropped_whole_when_it_ends(env):
               % (before, during, FRAMES))
     finally:
         attacker.close()
+
+
+def test_endless_message_from_a_peer_that_leaves(hearth, monkeypatch):
+    """12: a message that never ends is held "until it ends the message or
+    disconnects": the frames go with the connection, and the broker's RSS
+    comes back down (ASan's quarantine is turned off so that freed memory is
+    given back). Everyone else is served meanwhile and after."""
+    monkeypatch.setenv("ASAN_OPTIONS", os.environ.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=0")
+    env = hearth()
+    m = env.mesh
+    ping = m.native_client()
+    before = _rss_mib(env.broker.pid)
+    attacker = _zmtp_connect(env.endpoint)
+    try:
+        for frame in (b"", P.HEARTH_MDPC_HEADER, b"endless"):
+            attacker.sendall(_zmtp_frame(frame, True))
+        for _ in range(FRAMES):
+            attacker.sendall(_zmtp_frame(b"y" * MIB, True))
+        reply = ping.call(P.HEARTH_SVC_PING, b"during", timeout=5.0)
+        assert reply is not None and reply.status == P.HEARTH_STATUS_OK
+        during = _rss_mib(env.broker.pid)
+    finally:
+        attacker.close()
+    wait_until(lambda: _rss_mib(env.broker.pid) < before + FRAMES // 2, timeout=20.0,
+               what="the broker's RSS back under %d MiB after the peer left (was %d MiB)"
+               % (before + FRAMES // 2, during))
+    reply = ping.call(P.HEARTH_SVC_PING, b"after", timeout=5.0)
+    assert reply is not None and reply.status == P.HEARTH_STATUS_OK
+    assert "endless" not in env.broker.output(), "an unfinished message was handed to the broker"
+    print("broker VmRSS %d MiB before, %d MiB with %d MiB unfinished, %d MiB after the peer left"
+          % (before, during, FRAMES, _rss_mib(env.broker.pid)))
