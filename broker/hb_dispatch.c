@@ -5,6 +5,7 @@
 */
 #include "hb_broker.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 
@@ -87,6 +88,8 @@ hb_dispatch_submit (hearth_broker_t *self, hb_job_t *job)
 static int
 s_copy_body (hb_job_t *job, hb_proto_t proto, zmq_msg_t *body)
 {
+    /*  hb_mdp_client refuses longer bodies at arrival.                     */
+    assert (1 + job->more_count <= HEARTH_MDP_BODY_MAX);
     if (job->more_count == 0 || proto == HB_PROTO_MDP) {
         int count = 1 + job->more_count;
         for (int i = 0; i < count; i++) {
@@ -138,7 +141,7 @@ s_send_job (hearth_broker_t *self, hb_worker_t *worker, hb_job_t *job)
     hb_job_id_encode (job->id, job_id);
     bool native = worker->proto == HB_PROTO_NATIVE;
     uint8_t command = native ? HEARTH_WORKER_REQUEST : HEARTH_MDPW_REQUEST;
-    zmq_msg_t meta, body[HEARTH_FRAMES_MAX];
+    zmq_msg_t meta, body[HEARTH_MDP_BODY_MAX];
     if (native && s_request_meta (self, job, &meta)) {
         errno = ENOMEM;
         return -1;
@@ -150,7 +153,7 @@ s_send_job (hearth_broker_t *self, hb_worker_t *worker, hb_job_t *job)
         errno = ENOMEM;
         return -1;
     }
-    hearth_part_t parts[6 + HEARTH_FRAMES_MAX];
+    hearth_part_t parts[6 + HEARTH_MDP_BODY_MAX];
     int count = 0;
     parts[count++] = HEARTH_PART_BYTES (worker->identity.bytes,
                                         worker->identity.size);

@@ -4,6 +4,9 @@
 */
 #include "hb_broker.h"
 
+#define S_STR(x) S_STR2 (x)
+#define S_STR2(x) #x
+
 /*  Moves the body frames from first on into the job: MDP workers get them
     as they came (RFC 7); native workers get them joined (PROTOCOL.md 9.1).  */
 static int
@@ -32,8 +35,15 @@ hb_mdp_client (hearth_broker_t *self, hearth_frames_t *msg)
         hb_drop (self, msg, HB_FRAME (2), "MDP request without a valid service name");
         return;
     }
-    if (msg->truncated || msg->total > self->config.max_message) {
+    if (msg->total > self->config.max_message) {
         hb_drop (self, msg, HB_FRAME (2), "MDP request too large");
+        return;
+    }
+    /*  Refused here, at arrival, rather than accepted and lost later: MDP
+        has no error reply, so the log line is all anyone will learn.       */
+    if (msg->frames - HB_FRAME (3) > HEARTH_MDP_BODY_MAX) {
+        hb_drop (self, msg, HB_FRAME (2), "MDP request with more than "
+                 S_STR (HEARTH_MDP_BODY_MAX) " body frames");
         return;
     }
     if (self->draining) {
@@ -114,7 +124,7 @@ s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg
 {
     uint64_t id;
     hb_job_t *job = NULL;
-    if (msg->count < HB_FRAME (4) + 1 || msg->truncated
+    if (msg->count < HB_FRAME (4) + 1
     ||  hearth_frames_size (msg, HB_FRAME (4)) != 0) {
         hb_drop (self, msg, HB_FRAME (3), "malformed MDP REPLY");
         return;
@@ -127,7 +137,20 @@ s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg
         hb_worker_remove (self, worker, "REPLY for a client it does not hold", true);
         return;
     }
-    hb_reply_relay (self, job, HEARTH_STATUS_OK, NULL, msg, HB_FRAME (5));
+    /*  A reply that was not read whole cannot be relayed, but the job is
+        answered and the worker's credit returned like any other reply's.   */
+    size_t body = msg->frames - HB_FRAME (5);
+    if (body > HEARTH_MDP_BODY_MAX)
+        hb_reply_error (self, job, HEARTH_STATUS_WORKER_ERROR,
+                        "the MDP worker's reply has %zu body frames, more "
+                        "than %d", body, HEARTH_MDP_BODY_MAX);
+    else
+    if (msg->truncated)
+        hb_reply_error (self, job, HEARTH_STATUS_WORKER_ERROR,
+                        "the MDP worker's reply of %zu bytes is over the "
+                        "limit of %zu", msg->total, self->config.max_message);
+    else
+        hb_reply_relay (self, job, HEARTH_STATUS_OK, NULL, msg, HB_FRAME (5));
     hb_service_completed (job->service, self->now - job->dispatched_at);
     hb_worker_release (worker, job);
     hb_jobs_release (self->jobs, &job);

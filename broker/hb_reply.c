@@ -6,6 +6,7 @@
 */
 #include "hb_broker.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include "hearth/hearth.h"
@@ -184,14 +185,17 @@ s_to_mdp (hearth_broker_t *self, hb_job_t *job, hb_outcome_t *outcome)
         HEARTH_PART_STR (HEARTH_MDPC_HEADER),
         HEARTH_PART_BYTES (asked, strlen (asked))
     };
-    hearth_part_t body[HEARTH_FRAMES_MAX];
+    hearth_part_t body[HEARTH_MDP_BODY_MAX];
     int body_count = 0;
-    /*  An MDP client gets the body frames as the worker sent them.         */
+    /*  An MDP client gets the body frames as the worker sent them: at most
+        HEARTH_MDP_BODY_MAX, as hb_mdp's REPLY handler makes sure.           */
     if (outcome->body)
         body[body_count++] = HEARTH_PART_MSG (outcome->body);
     else
-        for (int i = outcome->first; outcome->frames && i < outcome->frames->count; i++)
+        for (int i = outcome->first; outcome->frames && i < outcome->frames->count; i++) {
+            assert (body_count < HEARTH_MDP_BODY_MAX);
             body[body_count++] = HEARTH_PART_MSG (&outcome->frames->frame[i]);
+        }
     if (body_count == 0)
         body[body_count++] = HEARTH_PART_EMPTY;
     /*  Moved frames are consumed by the send; hearth_frames_close later

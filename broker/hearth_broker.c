@@ -193,9 +193,10 @@ hb_drop (hearth_broker_t *self, hearth_frames_t *msg, int frame,
     if (frame >= 0 && frame < msg->count)
         hearth_log_sample (hearth_frames_data (msg, frame),
                            hearth_frames_size (msg, frame), sample, sizeof sample);
-    hearth_log_warn ("dropped message of %d frame%s%s: %s; frame %d: %s",
-                     msg->count, msg->count == 1 ? "" : "s",
-                     msg->truncated ? " (truncated)" : "", why, frame - 1, sample);
+    hearth_log_warn ("dropped message of %zu frame%s%s: %s; frame %d: %s",
+                     msg->frames, msg->frames == 1 ? "" : "s",
+                     msg->truncated ? " (only the first read)" : "", why,
+                     frame - 1, sample);
 }
 
 int
@@ -239,8 +240,12 @@ static int
 s_read_batch (hearth_broker_t *self)
 {
     hearth_frames_t msg;
+    /*  Frames of a message already over max_message are never needed to
+        refuse it; the margin keeps the frames before a body (ids, names,
+        metadata) so a message over only by its body is still answered 413.  */
+    size_t keep = self->config.max_message + HEARTH_META_MAX + 1024;
     for (int i = 0; i < S_BATCH; i++) {
-        if (hearth_frames_recv (&msg, self->router, ZMQ_DONTWAIT)) {
+        if (hearth_frames_recv_bounded (&msg, self->router, ZMQ_DONTWAIT, keep)) {
             if (errno == EAGAIN) {
                 self->sends = 0;
                 return 0;

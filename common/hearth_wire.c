@@ -5,37 +5,48 @@
 #include <string.h>
 
 int
-hearth_frames_recv (hearth_frames_t *self, void *socket, int flags)
+hearth_frames_recv_bounded (hearth_frames_t *self, void *socket, int flags,
+                            size_t max_bytes)
 {
     self->count = 0;
-    self->truncated = false;
+    self->frames = 0;
     self->total = 0;
+    self->truncated = false;
+    zmq_msg_t scratch;
     while (true) {
-        zmq_msg_t *frame = &self->frame[self->count < HEARTH_FRAMES_MAX
-                                        ? self->count : HEARTH_FRAMES_MAX - 1];
-        if (self->count >= HEARTH_FRAMES_MAX) {
-            /*  Over the cap: reuse the last slot as scratch to drain the
-                rest of the message, and remember it was cut.               */
-            zmq_msg_close (frame);
-            self->truncated = true;
-            self->count = HEARTH_FRAMES_MAX - 1;
-        }
+        /*  A frame past the cap or the bound is closed as soon as it is
+            read: the message will be refused, and refusing it needs only
+            its first frames.                                                */
+        bool keep = self->count < HEARTH_FRAMES_MAX && self->total <= max_bytes;
+        zmq_msg_t *frame = keep ? &self->frame[self->count] : &scratch;
         zmq_msg_init (frame);
-        /*  Only the first frame may wait: the rest of a multipart message
-            has arrived with it.                                             */
-        if (zmq_msg_recv (frame, socket, self->count == 0 && !self->truncated
-                                         ? flags : 0) < 0) {
+        /*  Only the first frame may wait: libzmq hands a multipart message
+            over only once all of it has arrived.                            */
+        if (zmq_msg_recv (frame, socket, self->frames == 0 ? flags : 0) < 0) {
             int saved = errno;
             zmq_msg_close (frame);
             hearth_frames_close (self);
             errno = saved;
             return -1;
         }
-        self->count++;
+        self->frames++;
         self->total += zmq_msg_size (frame);
-        if (!zmq_msg_more (frame))
+        bool more = zmq_msg_more (frame);
+        if (keep)
+            self->count++;
+        else {
+            zmq_msg_close (frame);
+            self->truncated = true;
+        }
+        if (!more)
             return 0;
     }
+}
+
+int
+hearth_frames_recv (hearth_frames_t *self, void *socket, int flags)
+{
+    return hearth_frames_recv_bounded (self, socket, flags, SIZE_MAX);
 }
 
 void

@@ -13,21 +13,33 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <zmq.h>
+#include "hearth/hearth_proto.h"
 
-/*  More frames than this and the message is marked truncated: the extra
-    frames are read and dropped so the next message starts clean.            */
-#define HEARTH_FRAMES_MAX 32
+/*  Frames of a message the receiver keeps. The longest message either
+    protocol allows is an MDP worker's REPLY as the ROUTER delivers it:
+    identity, delimiter, header, command, client address, empty, and
+    HEARTH_MDP_BODY_MAX body frames.                                          */
+#define HEARTH_FRAMES_MAX (6 + HEARTH_MDP_BODY_MAX)
 
+/*  One received message. Frames past HEARTH_FRAMES_MAX, or past a byte
+    bound, are read and closed as they come, so the next message starts
+    clean and a message that will be refused holds no more than its first
+    frames; such a message is marked truncated.                               */
 typedef struct {
     zmq_msg_t frame[HEARTH_FRAMES_MAX];
-    int count;
-    bool truncated;             /* more than HEARTH_FRAMES_MAX frames came  */
+    int count;                  /* frames kept, the message's first ones    */
+    size_t frames;              /* frames in the message, dropped ones too  */
     size_t total;               /* bytes across all frames, dropped ones too*/
+    bool truncated;             /* frames > count                          */
 } hearth_frames_t;
 
 /*  Receives one whole multipart message. flags may be ZMQ_DONTWAIT.
     Returns 0, or -1 with errno set (EAGAIN, EINTR, ...) and nothing held.  */
 int hearth_frames_recv (hearth_frames_t *self, void *socket, int flags);
+/*  Likewise, but once the frames kept hold more than max_bytes the rest are
+    not kept (the frame that crosses the bound still is).                     */
+int hearth_frames_recv_bounded (hearth_frames_t *self, void *socket, int flags,
+                                size_t max_bytes);
 /*  Closes every frame still held. Idempotent.                              */
 void hearth_frames_close (hearth_frames_t *self);
 

@@ -54,6 +54,9 @@
 #define HEARTH_REQUEST_ID_MAX   255   /* bytes in a client request id       */
 #define HEARTH_JOB_ID_SIZE      8     /* bytes in a broker job id           */
 #define HEARTH_META_MAX         65536 /* bytes in a metadata frame          */
+/*  Body frames of an MDP/0.1 request or reply (PROTOCOL.md 9): a request
+    with more is dropped at arrival, a reply with more is not relayed.       */
+#define HEARTH_MDP_BODY_MAX     32
 
 /*  Status codes, sent as three ASCII digits ("200"), grouped like HTTP.    */
 #define HEARTH_STATUS_OK             200

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void *s_ctx;
 
@@ -125,8 +126,8 @@ test_recv_basic (void)
 }
 
 /*  More than HEARTH_FRAMES_MAX frames: the message is marked truncated,
-    the first frames are intact, the byte total counts every frame, and the
-    next message arrives whole.                                               */
+    the first HEARTH_FRAMES_MAX frames are intact, the frame and byte totals
+    count every frame, and the next message arrives whole.                   */
 static void
 test_recv_too_many (void)
 {
@@ -143,23 +144,54 @@ test_recv_too_many (void)
         bool over = count > HEARTH_FRAMES_MAX;
         CHECK_INT (frames.truncated, over);
         CHECK_INT (frames.count, over ? HEARTH_FRAMES_MAX : count);
+        CHECK_INT (frames.frames, count);
         CHECK_INT (frames.total, total);
-        /*  When truncated the last slot is scratch: only the ones before
-            it are the message's own frames.                                  */
-        int intact = over ? HEARTH_FRAMES_MAX - 1 : count;
-        for (int i = 0; i < intact; i++)
+        for (int i = 0; i < frames.count; i++)
             if (!s_frame_is (&frames, i, i))
                 HEARTH_TEST_FAIL_AT ("count %d: frame %d damaged", count, i);
         hearth_frames_close (&frames);
 
         CHECK_INT (hearth_frames_recv (&frames, b, ZMQ_DONTWAIT), 0);
         CHECK_INT (frames.count, 2);
+        CHECK_INT (frames.frames, 2);
         CHECK (!frames.truncated);
         CHECK (s_frame_is (&frames, 0, 0));
         CHECK (s_frame_is (&frames, 1, 1));
         hearth_frames_close (&frames);
         CHECK_INT (hearth_frames_recv (&frames, b, ZMQ_DONTWAIT), -1);
     }
+    s_close (a, b);
+}
+
+/*  A byte bound: frames are kept until they hold more than it (the frame
+    that crosses it included), the rest are read and closed, and the totals
+    still count the whole message.                                           */
+static void
+test_recv_bounded (void)
+{
+    void *a, *b;
+    s_pair (&a, &b);
+    hearth_frames_t frames;
+    char block[100];
+    memset (block, 'x', sizeof block);
+    for (int i = 0; i < 10; i++)
+        CHECK_INT (zmq_send (a, block, sizeof block, i < 9 ? ZMQ_SNDMORE : 0),
+                   (int) sizeof block);
+    s_send_frames (a, 2);
+    /*  250 bytes: frames 0-1 hold 200, frame 2 crosses to 300.             */
+    CHECK_INT (hearth_frames_recv_bounded (&frames, b, 0, 250), 0);
+    CHECK_INT (frames.count, 3);
+    CHECK_INT (frames.frames, 10);
+    CHECK_INT (frames.total, 1000);
+    CHECK (frames.truncated);
+    CHECK_INT (hearth_frames_size (&frames, 2), 100);
+    hearth_frames_close (&frames);
+    /*  The next message is whole, and a bound it is under changes nothing. */
+    CHECK_INT (hearth_frames_recv_bounded (&frames, b, ZMQ_DONTWAIT, 250), 0);
+    CHECK_INT (frames.count, 2);
+    CHECK (!frames.truncated);
+    CHECK (s_frame_is (&frames, 1, 1));
+    hearth_frames_close (&frames);
     s_close (a, b);
 }
 
@@ -259,6 +291,7 @@ main (void)
     RUN (test_status);
     RUN (test_recv_basic);
     RUN (test_recv_too_many);
+    RUN (test_recv_bounded);
     RUN (test_send);
     RUN (test_send_failure);
     zmq_ctx_term (s_ctx);
