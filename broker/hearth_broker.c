@@ -335,8 +335,8 @@ hearth_broker_run (hearth_broker_t *self)
         more = s_read_batch (self);
         if (more < 0)
             return -1;
-        hb_pipeline_collect (self);
         self->now = hearth_clock_ms ();
+        hb_pipeline_collect (self);
         hb_timer_expire (self);
         if (self->now >= self->next_tick)
             hb_timer_tick (self);

@@ -80,7 +80,7 @@ test_merges_in_order_later_wins (void)
     CHECK_INT (result.member, 1);
     s_check_body (&result, "");
 
-    /*  15 bytes merged: "{"a":1,"b":22}" is 14, so 13 is one too few.      */
+    /*  The merged text is 14 bytes: a limit of 14 takes it, 13 does not.   */
     const char *sized[] = { "{\"a\":1}", "{\"b\":22}" };
     s_merge (merge, 44, later, 14, sized, 2, &result);
     CHECK_INT (result.status, HB_MERGE_OK);
