@@ -122,7 +122,7 @@ s_encode (json_t *merged, size_t max, zmq_msg_t *out)
 }
 
 /*  Deep-merges replies[0..count) in order, later replies winning, into
-    out. Each reply is emptied as soon as it is parsed, so a merge holds
+    out (initialised empty; filled on HB_MERGE_OK). Each reply is emptied as soon as it is parsed, so a merge holds
     its input and its parsed form together for one reply at a time.         */
 static hb_merge_status_t
 s_merge (hb_merge_t *self, const hb_merge_request_t *request,
@@ -224,6 +224,7 @@ s_run (void *arg)
         }
         s_result_head_t result = { request.id, request.stage, HB_MERGE_OK, -1 };
         zmq_msg_t body;
+        zmq_msg_init (&body);
         result.status = (int) s_merge (self, &request, replies, count,
                                        &result.member, &body);
         for (int i = 0; i < count; i++)
