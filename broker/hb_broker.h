@@ -12,6 +12,7 @@
       hb_worker.c      workers: states, credit, liveness, command table
       hb_service.c     services: queues, ready lists, linger
       hb_pipeline.c    pipelines run in the broker
+      hb_merge.c       a group's JSON merge, on its own thread
       hb_job.c         the job table and its deadline heap
 */
 #ifndef HB_BROKER_H_INCLUDED
@@ -30,6 +31,7 @@
 #include "hb_service.h"
 #include "hb_worker.h"
 #include "hb_pipeline.h"
+#include "hb_merge.h"
 
 /*  Services with no worker are kept up to this many, so that made-up MDP
     service names cannot grow memory without bound.                         */
@@ -43,6 +45,8 @@ struct _hearth_broker_t {
     void *context;
     void *router;
     int router_fd;              /* its ZMQ_FD, polled directly              */
+    hb_merge_t *merge;          /* the merge thread of pipelines, owned     */
+    int merge_fd;               /* its pipe's ZMQ_FD, polled with router_fd */
     unsigned sends;             /* messages sent since the last read that
                                    ended at EAGAIN (ZMQ_FD edge, below)     */
     zhashx_t *workers;          /* hb_identity_t -> hb_worker_t *, owned    */

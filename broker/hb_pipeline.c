@@ -1,8 +1,8 @@
 /*  hb_pipeline - pipelines run inside the broker. See hb_pipeline.h. */
 #include "hb_broker.h"
 
-#include <jansson.h>
 #include <stdarg.h>
+#include "hb_merge.h"
 
 struct _hb_pipeline_t {
     hearth_route_expr_t spec;
@@ -10,6 +10,8 @@ struct _hb_pipeline_t {
     hb_job_t *parent;           /* the client's request; NULL once answered */
     int stage;                  /* running stage                            */
     int pending;                /* children out, +1 while a stage starts    */
+    bool merging;               /* the group's replies are at the merge
+                                   thread (hb_merge.h)                       */
     zmq_msg_t document;         /* the running stage's input                */
     zmq_msg_t reply[HEARTH_ROUTE_GROUP_MAX];    /* the stage's replies          */
     msgpack_sbuffer trace;      /* one map per finished child               */
@@ -224,66 +226,14 @@ s_trace (hearth_broker_t *self, hb_pipeline_t *pipeline, hb_job_t *child, int st
     pipeline->trace_count++;
 }
 
-/*  Deep-merges the group's JSON objects, later services winning. Returns
-    0 with the merged document in out, or -1 with the reason in error.      */
-static int
-s_merge_group (hb_pipeline_t *pipeline, int size, zmq_msg_t *out, char *error,
-               size_t error_size)
-{
-    json_t *merged = NULL;
-    for (int i = 0; i < size; i++) {
-        json_error_t parse;
-        json_t *doc = json_loadb (zmq_msg_data (&pipeline->reply[i]),
-                                  zmq_msg_size (&pipeline->reply[i]), 0, &parse);
-        if (!json_is_object (doc)) {
-            snprintf (error, error_size, "stage %d: reply of '%s' is not a JSON "
-                      "object, so the group cannot be merged", pipeline->stage,
-                      hearth_route_expr_service (&pipeline->spec, pipeline->stage, i));
-            json_decref (doc);
-            json_decref (merged);
-            return -1;
-        }
-        if (!merged)
-            merged = doc;
-        else {
-            json_object_update_recursive (merged, doc);
-            json_decref (doc);
-        }
-    }
-    char *text = json_dumps (merged, JSON_COMPACT);
-    json_decref (merged);
-    if (!text || zmq_msg_init_size (out, strlen (text))) {
-        free (text);
-        snprintf (error, error_size, "broker out of memory merging stage %d",
-                  pipeline->stage);
-        return -1;
-    }
-    memcpy (zmq_msg_data (out), text, strlen (text));
-    free (text);
-    return 0;
-}
-
-/*  All children of the stage answered 200: next stage, or the end.        */
+/*  The stage's output is next (moved): run the next stage, or answer.     */
 static void
-s_stage_complete (hearth_broker_t *self, hb_pipeline_t *pipeline)
+s_next_stage (hearth_broker_t *self, hb_pipeline_t *pipeline, zmq_msg_t *next)
 {
     int size = hearth_route_expr_stage_size (&pipeline->spec, pipeline->stage);
-    zmq_msg_t next;
-    if (size == 1) {
-        zmq_msg_init (&next);
-        zmq_msg_move (&next, &pipeline->reply[0]);
-    }
-    else {
-        char error[600];
-        if (s_merge_group (pipeline, size, &next, error, sizeof error)) {
-            s_fail (self, pipeline, HEARTH_STATUS_WORKER_ERROR, "%s", error);
-            return;
-        }
-    }
     zmq_msg_close (&pipeline->document);
     zmq_msg_init (&pipeline->document);
-    zmq_msg_move (&pipeline->document, &next);
-    zmq_msg_close (&next);
+    zmq_msg_move (&pipeline->document, next);
     for (int i = 0; i < size; i++) {
         zmq_msg_close (&pipeline->reply[i]);
         zmq_msg_init (&pipeline->reply[i]);
@@ -296,6 +246,93 @@ s_stage_complete (hearth_broker_t *self, hb_pipeline_t *pipeline)
     zmq_msg_init (&body);
     zmq_msg_move (&body, &pipeline->document);
     s_finish (self, pipeline, HEARTH_STATUS_OK, NULL, &body);
+}
+
+/*  All children of the stage answered 200. One reply is the next document
+    as it is; a group's replies go to the merge thread, whose result comes
+    back through hb_pipeline_collect: parsing, merging and encoding cost
+    time in proportion to the bodies, which the broker's thread must not
+    spend while every other caller waits.                                   */
+static void
+s_stage_complete (hearth_broker_t *self, hb_pipeline_t *pipeline)
+{
+    int size = hearth_route_expr_stage_size (&pipeline->spec, pipeline->stage);
+    if (size == 1) {
+        zmq_msg_t next;
+        zmq_msg_init (&next);
+        zmq_msg_move (&next, &pipeline->reply[0]);
+        s_next_stage (self, pipeline, &next);
+        zmq_msg_close (&next);
+        return;
+    }
+    /*  By id, not pointer: the pipeline may be answered (deadline) and
+        freed before the result is back.                                     */
+    hb_merge_request_t request = {
+        .id = pipeline->parent->id, .stage = pipeline->stage,
+        .deadline_at = pipeline->parent->deadline_at,
+        .max_size = self->config.max_message
+    };
+    if (hb_merge_send (self->merge, &request, pipeline->reply, size))
+        s_fail (self, pipeline, HEARTH_STATUS_UNAVAILABLE,
+                "stage %d: broker cannot merge the group now (%d merges "
+                "waiting)", pipeline->stage, hb_merge_pending (self->merge));
+    else
+        pipeline->merging = true;
+}
+
+/*  A merge is back: the next stage, or the route's failure.               */
+static void
+s_merged (hearth_broker_t *self, hb_merge_result_t *result)
+{
+    hb_job_t *parent = hb_jobs_find (self->jobs, result->id);
+    hb_pipeline_t *pipeline = parent && parent->sink != HB_SINK_PIPELINE
+                            ? parent->pipeline : NULL;
+    /*  Its route was answered meanwhile (deadline): nothing waits for it. */
+    if (!pipeline || !pipeline->merging || pipeline->stage != result->stage)
+        return;
+    pipeline->merging = false;
+    int stage = pipeline->stage;
+    const char *member = result->member >= 0
+                       ? hearth_route_expr_service (&pipeline->spec, stage, result->member)
+                       : "";
+    switch (result->status) {
+        case HB_MERGE_OK:
+            s_next_stage (self, pipeline, &result->body);
+            break;
+        case HB_MERGE_NOT_OBJECT:
+            s_fail (self, pipeline, HEARTH_STATUS_WORKER_ERROR,
+                    "stage %d: reply of '%s' is not a JSON object, so the group "
+                    "cannot be merged", stage, member);
+            break;
+        case HB_MERGE_TOO_MANY_VALUES:
+            s_fail (self, pipeline, HEARTH_STATUS_TOO_LARGE,
+                    "stage %d: reply of '%s' has more than %d JSON values, too "
+                    "many to merge", stage, member, HB_MERGE_VALUES_MAX);
+            break;
+        case HB_MERGE_TOO_LARGE:
+            s_fail (self, pipeline, HEARTH_STATUS_TOO_LARGE,
+                    "stage %d: the merged document exceeds the limit of %zu "
+                    "bytes", stage, self->config.max_message);
+            break;
+        case HB_MERGE_LATE:
+            /*  The deadline passed; the timer answers 504 naming the stage. */
+            break;
+        default:
+            s_fail (self, pipeline, HEARTH_STATUS_UNAVAILABLE,
+                    "broker out of memory merging stage %d", stage);
+            break;
+    }
+    s_pipeline_settle (pipeline);
+}
+
+void
+hb_pipeline_collect (hearth_broker_t *self)
+{
+    hb_merge_result_t result;
+    while (hb_merge_recv (self->merge, &result) == 1) {
+        s_merged (self, &result);
+        zmq_msg_close (&result.body);
+    }
 }
 
 void
@@ -311,6 +348,13 @@ hb_pipeline_stage_done (hearth_broker_t *self, hb_job_t *child, int status,
             s_fail (self, pipeline, status, "stage %d (%s): %.*s", pipeline->stage,
                     child->service->name, (int) (error ? error_len : 0),
                     error ? error : "");
+        else
+        if (body && zmq_msg_size (body) > self->config.max_message)
+            /*  It would be the next stage's request, or the client's reply. */
+            s_fail (self, pipeline, HEARTH_STATUS_TOO_LARGE,
+                    "stage %d (%s): reply of %zu bytes exceeds the limit of %zu",
+                    pipeline->stage, child->service->name, zmq_msg_size (body),
+                    self->config.max_message);
         else {
             if (body)
                 zmq_msg_move (&pipeline->reply[child->pipeline_slot], body);
@@ -326,7 +370,8 @@ hb_pipeline_expire (hearth_broker_t *self, hb_job_t *parent)
 {
     hb_pipeline_t *pipeline = parent->pipeline;
     s_fail (self, pipeline, HEARTH_STATUS_TIMEOUT,
-            "deadline exceeded at stage %d (%s) of route '%s'", pipeline->stage,
+            "deadline exceeded %s stage %d (%s) of route '%s'",
+            pipeline->merging ? "merging" : "at", pipeline->stage,
             hearth_route_expr_service (&pipeline->spec, pipeline->stage, 0), pipeline->text);
     s_pipeline_settle (pipeline);
 }

@@ -39,6 +39,11 @@ void hb_pipeline_stage_done (hearth_broker_t *self, hb_job_t *child, int status,
                              const char *error, size_t error_len,
                              zmq_msg_t *body);
 
+/*  Takes the merge thread's results (a group's merged documents) and runs
+    each route on; a result whose route was answered meanwhile is dropped.
+    Reads until none is left: the merge pipe's fd is edge-triggered.         */
+void hb_pipeline_collect (hearth_broker_t *self);
+
 /*  The parent's deadline passed: answer 504 naming the stage.             */
 void hb_pipeline_expire (hearth_broker_t *self, hb_job_t *parent);
 

@@ -74,10 +74,11 @@ hearth_broker_new (const hearth_broker_config_t *config)
     self->idle = zlistx_new ();
     self->pipelines = zhashx_new ();
     self->jobs = hb_jobs_new ();
+    self->merge = self->context ? hb_merge_new (self->context) : NULL;
+    self->merge_fd = self->merge ? hb_merge_fd (self->merge) : -1;
     hearth_meta_writer_init (&self->writer);
     if (!self->router || !self->workers || !self->services || !self->idle
-    ||  !self->jobs
-    ||  !self->pipelines
+    ||  !self->jobs || !self->pipelines || self->merge_fd < 0
     ||  s_router_setup (self)) {
         hearth_broker_destroy (&self);
         return NULL;
@@ -114,6 +115,7 @@ hearth_broker_destroy (hearth_broker_t **self_p)
     zhashx_destroy (&self->pipelines);
     hb_jobs_destroy (&self->jobs);
     hearth_meta_writer_destroy (&self->writer);
+    hb_merge_destroy (&self->merge);
     if (self->router)
         zmq_close (self->router);
     if (self->context)
@@ -263,15 +265,18 @@ s_read_batch (hearth_broker_t *self)
     return 1;
 }
 
-/*  Sleeps until the ROUTER may have input, or for timeout_ms. A plain poll
-    on its ZMQ_FD: zmq_poll would add two system calls per round. ZMQ_FD is
-    edge-triggered and a send may consume its signal, so the caller sleeps
-    only after a read that ended at EAGAIN with no send since.              */
+/*  Sleeps until the ROUTER or the merge pipe may have input, or for
+    timeout_ms. A plain poll on their ZMQ_FDs: zmq_poll would add two
+    system calls per round. ZMQ_FD is edge-triggered and a send may consume
+    its signal, so the caller sleeps only after reads that ended at EAGAIN
+    with no send since (the merge pipe is read after every batch).          */
 static int
 s_sleep (hearth_broker_t *self, int timeout_ms)
 {
-    struct pollfd item = { self->router_fd, POLLIN, 0 };
-    if (poll (&item, 1, timeout_ms) < 0 && errno != EINTR) {
+    struct pollfd items[] = {
+        { self->router_fd, POLLIN, 0 }, { self->merge_fd, POLLIN, 0 }
+    };
+    if (poll (items, 2, timeout_ms) < 0 && errno != EINTR) {
         hearth_log_error ("poll failed: %s", strerror (errno));
         return -1;
     }
@@ -338,6 +343,7 @@ hearth_broker_run (hearth_broker_t *self)
         if (more < 0)
             return -1;
         self->now = hearth_clock_ms ();
+        hb_pipeline_collect (self);
         hb_timer_expire (self);
         if (self->now >= self->next_tick)
             hb_timer_tick (self);
