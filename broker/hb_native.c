@@ -19,16 +19,17 @@ static int
 s_check_request (hearth_broker_t *self, hearth_frames_t *msg, s_request_t *req,
                  char *error, size_t size)
 {
-    if (msg->truncated || msg->count != HEARTH_CLIENT_REQUEST_FRAMES + 1) {
-        snprintf (error, size, "REQUEST must have %d frames, not %d%s",
-                  HEARTH_CLIENT_REQUEST_FRAMES, msg->count - 1,
-                  msg->truncated ? " or more" : "");
-        return HEARTH_STATUS_BAD_REQUEST;
-    }
+    /*  Size first: a message too large may not have been kept whole, and
+        it is its size the caller needs to hear about.                       */
     if (msg->total > self->config.max_message) {
         snprintf (error, size, "message of %zu bytes exceeds the limit of %zu",
                   msg->total, self->config.max_message);
         return HEARTH_STATUS_TOO_LARGE;
+    }
+    if (msg->frames != HEARTH_CLIENT_REQUEST_FRAMES + 1) {
+        snprintf (error, size, "REQUEST must have %d frames, not %zu",
+                  HEARTH_CLIENT_REQUEST_FRAMES, msg->frames - 1);
+        return HEARTH_STATUS_BAD_REQUEST;
     }
     if (hb_service_name (msg, HB_FRAME (4), req->service)) {
         snprintf (error, size, "service name must be 1 to %d bytes with no "

@@ -171,6 +171,20 @@ def test_request_too_large_413(hearth):
     assert client.call(P.HEARTH_SVC_PING, b"after").body == b"after"
 
 
+def test_request_too_large_in_its_metadata_413(hearth):
+    """3.3: "A message larger than max_message in total is answered 413 when it
+    is a native REQUEST", even when its metadata alone is so large that the
+    broker keeps none of the frames after it (it got 400 about its frames)."""
+    env = hearth("--max-message", "1048576")
+    m = env.mesh
+    m.native_worker("big")
+    client = m.native_client()
+    rid = client.request("big", b"z", pack({"pad": "p" * 1500000}))
+    reply = client.recv(rid=rid, timeout=10)
+    assert reply is not None and reply.status == P.HEARTH_STATUS_TOO_LARGE, reply
+    assert client.call(P.HEARTH_SVC_PING, b"after").body == b"after"
+
+
 def test_client_gone_before_reply(env):
     """3.1 / 4.3: a client that disconnects does not hurt anyone: the worker's
     REPLY for it is dropped, the credit comes back, the next client is served."""
