@@ -43,7 +43,7 @@ s_overloaded (hearth_broker_t *self, hb_job_t *job)
 {
     hb_service_t *service = job->service;
     int64_t remaining = job->deadline_at - self->now;
-    if (job->sink == HB_SINK_MDP || remaining <= 0)
+    if (!hb_job_hears_errors (job) || remaining <= 0)
         return false;           /* an expired one gets its 504 (5.3)        */
     /*  Only a fifth of the budget is left for the estimate's error: a
         worker that slows for a while would otherwise make every request

@@ -115,6 +115,15 @@ hb_job_waits_for_workers (const hb_job_t *job)
     return job->sink != HB_SINK_NATIVE;
 }
 
+/*  True if whoever waits for the job can be told it failed: a native
+    client or a pipeline; an MDP/0.1 client cannot (MDP has no error reply),
+    so refusing it early would only lose it silently.                        */
+static inline bool
+hb_job_hears_errors (const hb_job_t *job)
+{
+    return job->sink != HB_SINK_MDP;
+}
+
 /*  Job ids on the wire are 8 bytes big-endian.                              */
 void hb_job_id_encode (uint64_t id, uint8_t out[8]);
 /*  Decodes an 8-byte id; returns 0, or -1 if size is not 8.                */
