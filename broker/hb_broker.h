@@ -55,6 +55,7 @@ struct _hearth_broker_t {
     zlistx_t *idle;             /* hb_service_t * with no workers, longest
                                    idle first, not owned (hb_service.h)     */
     uint64_t registrations;     /* workers registered so far                */
+    uint64_t random;            /* xorshift state, seeded from the kernel   */
     size_t descriptor_bytes;    /* of all registered workers' descriptors   */
     hb_jobs_t *jobs;            /* every live job, owned                    */
     size_t open_jobs;           /* accepted and not yet answered            */
@@ -81,6 +82,9 @@ struct _hearth_broker_t {
     frame that was wrong (rate limited).                                     */
 void hb_drop (hearth_broker_t *self, hearth_frames_t *msg, int frame,
               const char *why);
+/*  The next of the broker's random numbers (xorshift64*, seeded from
+    getrandom): unpredictable to peers, for worker ids.                      */
+uint64_t hb_broker_random (hearth_broker_t *self);
 /*  Sends parts to the peer whose identity is first; logs failures other
     than EHOSTUNREACH and EAGAIN, which callers handle. 0 or -1 (errno).    */
 int hb_send (hearth_broker_t *self, hearth_part_t *parts, int count);

@@ -189,7 +189,7 @@ s_send_registered (hearth_broker_t *self, hearth_frames_t *msg, int status,
                               (uint64_t) self->config.liveness);
         hearth_meta_put_uint (writer, HEARTH_SET_MAX_MESSAGE,
                               (uint64_t) self->config.max_message);
-        hearth_meta_put_str (writer, HEARTH_SET_WORKER_ID, worker->id_text);
+        hearth_meta_put_str (writer, HEARTH_SET_WORKER_ID, worker->id);
     }
     if (error)
         hearth_meta_put_str (writer, HEARTH_META_ERROR, error);
@@ -361,7 +361,7 @@ s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg
     if (status < 0) {
         hb_drop (self, msg, HB_FRAME (4), "malformed REPLY");
         hb_reply_fail (self, job, HEARTH_STATUS_WORKER_ERROR,
-                       "worker %s sent a malformed reply", worker->id_text);
+                       "worker %s sent a malformed reply", worker->id);
     }
     else {
         hb_reply_relay (self, job, status, meta, msg, HB_FRAME (6));

@@ -217,7 +217,7 @@ s_trace (hearth_broker_t *self, hb_pipeline_t *pipeline, hb_job_t *child, int st
     msgpack_pack_map (pk, 7);
     s_pack_uint (pk, "stage", (uint64_t) pipeline->stage);
     s_pack_str (pk, HEARTH_META_SERVICE, child->service->name);
-    s_pack_str (pk, HEARTH_META_WORKER, worker ? worker->id_text : "");
+    s_pack_str (pk, HEARTH_META_WORKER, worker ? worker->id : "");
     s_pack_str (pk, HEARTH_META_VERSION, worker && worker->version ? worker->version : "");
     s_pack_uint (pk, "status", (uint64_t) status);
     s_pack_uint (pk, HEARTH_META_QUEUE_MS, (uint64_t) (started - child->received_at));

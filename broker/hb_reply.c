@@ -96,7 +96,7 @@ s_reply_meta (hearth_broker_t *self, hb_job_t *job, hb_outcome_t *outcome,
     hearth_meta_put_uint (writer, HEARTH_META_QUEUE_MS,
                           (uint64_t) (started - job->received_at));
     if (job->worker) {
-        hearth_meta_put_str (writer, HEARTH_META_WORKER, job->worker->id_text);
+        hearth_meta_put_str (writer, HEARTH_META_WORKER, job->worker->id);
         if (job->worker->version)
             hearth_meta_put_str (writer, HEARTH_META_VERSION, job->worker->version);
         hearth_meta_put_uint (writer, HEARTH_META_RUN_MS,
@@ -169,7 +169,7 @@ s_to_mdp (hearth_broker_t *self, hb_job_t *job, hb_outcome_t *outcome)
             hearth_log_warn ("status %d from worker %s for an MDP client of "
                              "'%s' dropped: MDP/0.1 has no error reply",
                              outcome->status,
-                             job->worker ? job->worker->id_text : "?", asked);
+                             job->worker ? job->worker->id : "?", asked);
         else
             hearth_log_info ("MDP request for '%s' dropped: %.*s", asked,
                              (int) len, error);

@@ -30,7 +30,7 @@ hb_timer_expire (hearth_broker_t *self)
                             "deadline exceeded after %lld ms, %lld of them at "
                             "worker %s", (long long) waited,
                             (long long) (self->now - job->dispatched_at),
-                            job->worker->id_text);
+                            job->worker->id);
     }
 }
 

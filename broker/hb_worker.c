@@ -4,6 +4,7 @@
 #include "hb_broker.h"
 
 #include <errno.h>
+#include <inttypes.h>
 
 static size_t
 s_identity_hash (const void *key)
@@ -71,7 +72,6 @@ hb_identity_set (hb_identity_t *identity, const void *data, size_t size)
 hb_worker_t *
 hb_worker_new (const hb_identity_t *identity, hb_proto_t proto)
 {
-    static const char hex[] = "0123456789abcdef";
     hb_worker_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
@@ -81,11 +81,6 @@ hb_worker_new (const hb_identity_t *identity, hb_proto_t proto)
         return NULL;
     }
     self->identity = *identity;
-    for (int i = 0; i < identity->size; i++) {
-        self->id_text[2 * i] = hex[identity->bytes[i] >> 4];
-        self->id_text[2 * i + 1] = hex[identity->bytes[i] & 15];
-    }
-    self->id_text[2 * identity->size] = 0;
     self->proto = proto;
     self->state = HB_WORKER_DETACHED;
     self->credit = 1;
@@ -208,6 +203,8 @@ hb_worker_attach (hearth_broker_t *self, hb_worker_t *worker,
     worker->service = service;
     worker->heard_at = self->now;
     worker->registered = ++self->registrations;
+    snprintf (worker->id, sizeof worker->id, "%016" PRIx64,
+              hb_broker_random (self));
     self->descriptor_bytes += worker->descriptor_size;
     service->offered = true;
     if (worker->idempotent)
@@ -222,7 +219,7 @@ hb_worker_attach (hearth_broker_t *self, hb_worker_t *worker,
     if (worker->proto == HB_PROTO_MDP)
         service->mdp_workers++;
     hearth_log_info ("worker %s registered for '%s' (%s, credit %zu)",
-                     worker->id_text, service->name,
+                     worker->id, service->name,
                      worker->proto == HB_PROTO_MDP ? "MDP/0.1" : "HMP/1",
                      worker->credit);
     return 0;
@@ -248,7 +245,7 @@ hb_worker_send_failed (hearth_broker_t *self, hb_worker_t *worker)
     /*  Its pipe is full (EAGAIN): rest it rather than spin on it. Any
         message from it, a heartbeat included, makes it ready again.        */
     hearth_log_warn ("worker %s of '%s' not accepting requests: %s",
-                     worker->id_text, worker->service->name,
+                     worker->id, worker->service->name,
                      zmq_strerror (errno));
     hb_worker_set_state (worker, HB_WORKER_RESTED);
 }
@@ -323,7 +320,7 @@ hb_worker_remove (hearth_broker_t *self, hb_worker_t *worker,
 {
     hb_service_t *service = worker->service;
     hearth_log_info ("worker %s of '%s' removed: %s (%zu request%s held)",
-                     worker->id_text, service->name, reason,
+                     worker->id, service->name, reason,
                      zlistx_size (worker->jobs),
                      zlistx_size (worker->jobs) == 1 ? "" : "s");
     if (disconnect)
@@ -332,7 +329,7 @@ hb_worker_remove (hearth_broker_t *self, hb_worker_t *worker,
     hb_job_t *job;
     while ((job = zlistx_first (worker->jobs))) {
         hb_worker_release (worker, job);
-        s_orphan (self, job, worker->id_text, reason);
+        s_orphan (self, job, worker->id, reason);
     }
     service->workers--;
     service->credit -= worker->credit;
@@ -457,7 +454,7 @@ hb_worker_message (hearth_broker_t *self, hearth_frames_t *msg,
             hb_worker_remove (self, worker, "switched protocol", false);
         return;
     }
-    hearth_log_debug ("worker %s: %s (%s)", worker->id_text, entry->name,
+    hearth_log_debug ("worker %s: %s (%s)", worker->id, entry->name,
                       hb_worker_state_name (worker->state));
     entry->handler (self, worker, msg);
 }
@@ -486,6 +483,6 @@ hb_worker_on_disconnect_native (hearth_broker_t *self, hb_worker_t *worker,
         requests with it (silence still means death), send it no more.      */
     hb_worker_set_state (worker, HB_WORKER_DRAINING);
     hearth_log_info ("worker %s of '%s' draining %zu request%s",
-                     worker->id_text, worker->service->name, held,
+                     worker->id, worker->service->name, held,
                      held == 1 ? "" : "s");
 }

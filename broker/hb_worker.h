@@ -36,6 +36,9 @@ typedef struct {
     uint8_t bytes[HB_IDENTITY_MAX];
 } hb_identity_t;
 
+/*  Hex digits of a worker's id (64 random bits).                          */
+#define HB_WORKER_ID_SIZE 16
+
 typedef enum {
     HB_WORKER_DETACHED = 0,     /* not (or no longer) registered            */
     HB_WORKER_READY,            /* free credit: in the service's ready list */
@@ -46,7 +49,10 @@ typedef enum {
 
 struct _hb_worker_t {
     hb_identity_t identity;
-    char id_text[2 * HB_IDENTITY_MAX + 1];  /* hex, for logs and metadata   */
+    char id[HB_WORKER_ID_SIZE + 1];     /* opaque, the broker's own: for
+                                           logs, REGISTERED and metadata;
+                                           never the routing id, which would
+                                           tell a peer libzmq's next ones   */
     hb_proto_t proto;
     hb_worker_state_t state;    /* changed by hb_worker_set_state only      */
     hb_service_t *service;      /* NULL until attached                      */

@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <string.h>
 
 /*  Messages handled per wake-up before timers get a turn, so a flood of
@@ -55,6 +57,34 @@ s_router_setup (hearth_broker_t *self)
     return 0;
 }
 
+/*  libzmq names each anonymous ROUTER peer 0x00 and a 32-bit counter that
+    starts at rand (), and asserts (aborting the broker) when that name is
+    one a peer already chose for itself. Unseeded, rand () starts the same
+    in every process, so an attacker could claim the coming names; seeded
+    from the kernel before the socket exists, the start is unguessable.
+    The same seed starts the broker's own random numbers.                   */
+static uint64_t
+s_seed (void)
+{
+    uint64_t seed = 0;
+    if (getrandom (&seed, sizeof seed, 0) != (ssize_t) sizeof seed)
+        seed = (uint64_t) hearth_clock_ms () ^ ((uint64_t) getpid () << 32)
+             ^ (uint64_t) (uintptr_t) &seed;
+    srand ((unsigned) (seed ^ (seed >> 32)));
+    return seed | 1;            /* xorshift needs a non-zero state          */
+}
+
+uint64_t
+hb_broker_random (hearth_broker_t *self)
+{
+    uint64_t x = self->random;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    self->random = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
 hearth_broker_t *
 hearth_broker_new (const hearth_broker_config_t *config)
 {
@@ -67,6 +97,7 @@ hearth_broker_new (const hearth_broker_config_t *config)
     if (!self)
         return NULL;
     self->config = *config;
+    self->random = s_seed ();
     self->context = zmq_ctx_new ();
     self->router = self->context ? zmq_socket (self->context, ZMQ_ROUTER) : NULL;
     self->workers = hb_worker_table_new ();
