@@ -124,14 +124,22 @@ s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg
 {
     uint64_t id;
     hb_job_t *job = NULL;
+    if (msg->count > HB_FRAME (3)
+    &&  hb_job_id_decode (hearth_frames_data (msg, HB_FRAME (3)),
+                          hearth_frames_size (msg, HB_FRAME (3)), &id) == 0)
+        job = hb_jobs_find (self->jobs, id);
     if (msg->count < HB_FRAME (4) + 1
     ||  hearth_frames_size (msg, HB_FRAME (4)) != 0) {
         hb_drop (self, msg, HB_FRAME (3), "malformed MDP REPLY");
+        /*  As for a native worker (PROTOCOL.md 4.6): a REPLY naming a job
+            it holds ends that job now, rather than at its deadline.        */
+        if (job && job->worker == worker) {
+            hb_reply_fail (self, job, HEARTH_STATUS_WORKER_ERROR,
+                           "MDP worker %s sent a malformed reply", worker->id);
+            hb_worker_replied (self, worker);
+        }
         return;
     }
-    if (hb_job_id_decode (hearth_frames_data (msg, HB_FRAME (3)),
-                          hearth_frames_size (msg, HB_FRAME (3)), &id) == 0)
-        job = hb_jobs_find (self->jobs, id);
     if (!job || job->worker != worker) {
         /*  RFC 7: a valid but unexpected command gets DISCONNECT.          */
         hb_worker_remove (self, worker, "REPLY for a client it does not hold", true);

@@ -84,6 +84,29 @@ def test_name_only_mdp_requests_used_stays_unknown_to_native_clients(env):
     assert native.recv(rid=rid).status == P.HEARTH_STATUS_OK
 
 
+def test_malformed_mdp_reply_ends_its_job_at_once(env):
+    """9: "An MDP REPLY that names a job the worker holds but is otherwise
+    malformed (no empty frame after the client address) ends that job at once
+    with 500, as in 4.6, and returns the credit". Before, the caller waited
+    for its deadline and the worker's credit with it."""
+    m = env.mesh
+    worker = m.mdp_worker("mdp.sloppy")
+    m.wait_mmi("mdp.sloppy", b"200")
+    client = m.native_client()
+    rid = client.request("mdp.sloppy", b"x", {"deadline": 20000})
+    job = worker.recv_job()
+    assert job is not None
+    worker.send(worker.frames_of("HEARTH_MDPW_REPLY", job.address))    # no empty frame
+    reply = client.recv(rid=rid, timeout=5)
+    assert reply is not None and reply.status == P.HEARTH_STATUS_WORKER_ERROR, reply
+    assert "malformed" in reply.error
+    rid = client.request("mdp.sloppy", b"next", {"deadline": 20000})
+    job = worker.recv_job(timeout=5)
+    assert job is not None, "the worker's credit was not returned"
+    worker.reply(job, b"fine")
+    assert client.recv(rid=rid).body == b"fine"
+
+
 def test_mdp_worker_serves_many_in_sequence(env):
     """9: "One request at a time per MDP worker": a second request waits
     until the first is answered, then is dispatched at once (5.2)."""
