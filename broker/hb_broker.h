@@ -66,9 +66,9 @@ struct _hearth_broker_t {
     int64_t next_tick;          /* heartbeat, expiry and linger checks      */
     hearth_meta_writer_t writer;/* reused for every metadata frame we build */
     hearth_broker_stats_t stats;
-    int64_t log_window;         /* rate limit on logging bad input          */
-    int log_count;
-    uint64_t log_suppressed;
+    hearth_log_limit_t drop_log;    /* rate limits on lines that input  */
+    hearth_log_limit_t mdp_log;     /* or a flood could repeat: drops,  */
+    hearth_log_limit_t refusal_log; /* MDP answers dropped, refusals    */
 };
 
 /*  Frame indices of a message as the ROUTER delivers it: identity first,

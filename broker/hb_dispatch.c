@@ -66,7 +66,11 @@ hb_dispatch_submit (hearth_broker_t *self, hb_job_t *job)
     service->requests++;
     if (!hb_dispatch_accept (self, job))
         return;
-    if (hb_service_queued (service) >= (size_t) self->config.queue_max) {
+    /*  MDP clients cannot be told the queue is full (no error reply), and
+        the guide's clients send thousands at once: the byte budget above
+        bounds their requests, queue_max only those who can hear a 503.      */
+    if (hb_job_hears_errors (job)
+    &&  hb_service_queued (service) >= (size_t) self->config.queue_max) {
         hb_reply_fail (self, job, HEARTH_STATUS_UNAVAILABLE,
                        "queue of service '%s' is full (%d requests)",
                        service->name, self->config.queue_max);

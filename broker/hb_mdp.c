@@ -104,8 +104,9 @@ s_worker_ready (hearth_broker_t *self, hb_worker_t *unregistered,
     }
     if (hearth_route_expr_name_check (name)) {
         /*  RFC 8: mmi. belongs to the broker; the worker is disconnected.  */
-        hearth_log_warn ("MDP worker tried to register reserved or route-like "
-                         "name '%s'", name);
+        hearth_log_limited (&self->refusal_log, HEARTH_LOG_WARN,
+                            "MDP worker tried to register reserved or "
+                            "route-like name '%s'", name);
         hb_worker_send_disconnect (self, &identity, HB_PROTO_MDP);
         return;
     }

@@ -311,7 +311,9 @@ s_worker_ready (hearth_broker_t *self, hb_worker_t *unregistered,
         error = "the broker holds its limit of 64 MiB of descriptors";
     }
     if (error) {
-        hearth_log_warn ("worker registration refused (%d): %s", status, error);
+        hearth_log_limited (&self->refusal_log, HEARTH_LOG_WARN,
+                            "worker registration refused (%d): %s", status,
+                            error);
         s_send_registered (self, msg, status, error, NULL);
         return;
     }

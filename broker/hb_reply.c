@@ -165,14 +165,17 @@ s_to_mdp (hearth_broker_t *self, hb_job_t *job, hb_outcome_t *outcome)
         /*  MDP has no error reply: the client will time out and retry.     */
         size_t len;
         const char *error = s_error_text (outcome, &len);
+        /*  Limited: a flood of MDP requests refused would repeat it.       */
         if (outcome->frames)
-            hearth_log_warn ("status %d from worker %s for an MDP client of "
-                             "'%s' dropped: MDP/0.1 has no error reply",
-                             outcome->status,
-                             job->worker ? job->worker->id : "?", asked);
+            hearth_log_limited (&self->mdp_log, HEARTH_LOG_WARN,
+                                "status %d from worker %s for an MDP client of "
+                                "'%s' dropped: MDP/0.1 has no error reply",
+                                outcome->status,
+                                job->worker ? job->worker->id : "?", asked);
         else
-            hearth_log_info ("MDP request for '%s' dropped: %.*s", asked,
-                             (int) len, error);
+            hearth_log_limited (&self->mdp_log, HEARTH_LOG_INFO,
+                                "MDP request for '%s' dropped: %.*s", asked,
+                                (int) len, error);
         /*  Not a reply sent, so not in stats.errors; the service's count
             is of every failed request.                                      */
         if (job->service)

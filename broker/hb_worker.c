@@ -244,9 +244,10 @@ hb_worker_send_failed (hearth_broker_t *self, hb_worker_t *worker)
     }
     /*  Its pipe is full (EAGAIN): rest it rather than spin on it. Any
         message from it, a heartbeat included, makes it ready again.        */
-    hearth_log_warn ("worker %s of '%s' not accepting requests: %s",
-                     worker->id, worker->service->name,
-                     zmq_strerror (errno));
+    hearth_log_limited (&self->refusal_log, HEARTH_LOG_WARN,
+                        "worker %s of '%s' not accepting requests: %s",
+                        worker->id, worker->service->name,
+                        zmq_strerror (errno));
     hb_worker_set_state (worker, HB_WORKER_RESTED);
 }
 

@@ -209,27 +209,15 @@ hb_drop (hearth_broker_t *self, hearth_frames_t *msg, int frame,
          const char *why)
 {
     self->stats.dropped++;
-    /*  At most 20 lines a second: garbage must not flood the log.          */
-    if (self->now - self->log_window >= 1000) {
-        if (self->log_suppressed)
-            hearth_log_warn ("%llu more malformed messages not logged",
-                             (unsigned long long) self->log_suppressed);
-        self->log_window = self->now;
-        self->log_count = 0;
-        self->log_suppressed = 0;
-    }
-    if (++self->log_count > 20) {
-        self->log_suppressed++;
-        return;
-    }
     char sample[160] = "(none)";
     if (frame >= 0 && frame < msg->count)
         hearth_log_sample (hearth_frames_data (msg, frame),
                            hearth_frames_size (msg, frame), sample, sizeof sample);
-    hearth_log_warn ("dropped message of %zu frame%s%s: %s; frame %d: %s",
-                     msg->frames, msg->frames == 1 ? "" : "s",
-                     msg->truncated ? " (only the first read)" : "", why,
-                     frame - 1, sample);
+    hearth_log_limited (&self->drop_log, HEARTH_LOG_WARN,
+                        "dropped message of %zu frame%s%s: %s; frame %d: %s",
+                        msg->frames, msg->frames == 1 ? "" : "s",
+                        msg->truncated ? " (only the first read)" : "", why,
+                        frame - 1, sample);
 }
 
 int

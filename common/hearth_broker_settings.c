@@ -22,7 +22,8 @@ const hearth_setting_t hearth_broker_settings[] = {
     { .key = "queue_max", .type = HEARTH_SETTING_INT,
       .offset = S_FIELD (queue_max), .min = 1, .max = 10000000,
       .value = HEARTH_DEFAULT_QUEUE_MAX, .metavar = "N",
-      .help = "requests queued per service; more get 503" },
+      .help = "native requests queued per service; more get 503 "
+              "(MDP ones: max-pending-bytes)" },
     { .key = "max_message", .type = HEARTH_SETTING_SIZE,
       .offset = S_FIELD (max_message), .min = 1024, .max = 1LL << 30,
       .value = HEARTH_DEFAULT_MAX_MESSAGE, .metavar = "BYTES",

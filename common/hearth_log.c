@@ -45,11 +45,9 @@ hearth_log_level (void)
     return s_level;
 }
 
-void
-hearth_log (int level, const char *format, ...)
+static void
+s_vlog (int level, const char *format, va_list args)
 {
-    if (level > hearth_log_level ())
-        return;
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
     struct tm tm;
@@ -62,15 +60,62 @@ hearth_log (int level, const char *format, ...)
                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                       tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L, s_ident,
                       (int) getpid (), s_names[level]);
-    va_list args;
-    va_start (args, format);
     n += vsnprintf (line + n, sizeof line - (size_t) n - 1, format, args);
-    va_end (args);
     if (n > (int) sizeof line - 2)
         n = (int) sizeof line - 2;
     line[n++] = '\n';
     ssize_t rc = write (STDERR_FILENO, line, (size_t) n);
     (void) rc;
+}
+
+static void
+s_log (int level, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    s_vlog (level, format, args);
+    va_end (args);
+}
+
+void
+hearth_log (int level, const char *format, ...)
+{
+    if (level > hearth_log_level ())
+        return;
+    va_list args;
+    va_start (args, format);
+    s_vlog (level, format, args);
+    va_end (args);
+}
+
+bool
+hearth_log_limited (hearth_log_limit_t *limit, int level, const char *format,
+                    ...)
+{
+    if (level > hearth_log_level ())
+        return false;
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (now - limit->window_ms >= 1000) {
+        limit->window_ms = now;
+        limit->lines = 0;
+    }
+    if (limit->lines >= HEARTH_LOG_LIMIT_LINES) {
+        limit->suppressed++;
+        return false;
+    }
+    limit->lines++;
+    if (limit->suppressed) {
+        s_log (level, "%llu more lines like the next not logged",
+               (unsigned long long) limit->suppressed);
+        limit->suppressed = 0;
+    }
+    va_list args;
+    va_start (args, format);
+    s_vlog (level, format, args);
+    va_end (args);
+    return true;
 }
 
 const char *

@@ -52,7 +52,8 @@ def test_broker_restart_workers_reregister(stack):
 
 
 def test_queue_full_exit_7(stack):
-    """5.1: "A request for a service that is full MUST get 503"."""
+    """5.1: "a native or route request for a service that is full MUST get
+    503"."""
     stack.start_broker("--queue-max", "1")
     stack.start_expert("--delay-ms", "1500")
     calls = [stack.cli_async("--timeout", "20000", "call", "sentiment", DOC) for _ in range(5)]

@@ -108,8 +108,8 @@ def test_registration_dispatches_queue(env):
 
 
 def test_queue_full_503(hearth):
-    """5.1: "Each service has one FIFO queue bounded by queue_max ... A request
-    for a service that is full MUST get 503"."""
+    """5.1: "Each service has one FIFO queue bounded by queue_max ... a native
+    or route request for a service that is full MUST get 503"."""
     env = hearth("--queue-max", "2")
     m = env.mesh
     worker = m.native_worker("slow")          # never answers

@@ -107,6 +107,59 @@ def test_malformed_mdp_reply_ends_its_job_at_once(env):
     assert client.recv(rid=rid).body == b"fine"
 
 
+def test_mdp_burst_past_queue_max_is_served(hearth):
+    """5.1: "MDP requests, which cannot be told (MDP has no error reply), are
+    bounded by max_pending_bytes instead, so that the ZeroMQ guide's clients,
+    which send thousands at once, work at the defaults"; "Log lines that input
+    can repeat ... are limited to 20 a second each kind". Before, all past
+    queue_max were dropped, with one log line each."""
+    env = hearth("--queue-max", "50")
+    m = env.mesh
+    worker = m.mdp_worker("mdp.burst")
+    m.wait_mmi("mdp.burst", b"200")
+    client = m.mdp_client()
+    count = 1000
+    logged = len(env.broker.lines)
+    for i in range(count):
+        client.request("mdp.burst", b"%d" % i)
+    answered = 0
+    deadline = time.monotonic() + 60
+    while answered < count and time.monotonic() < deadline:
+        job = worker.recv_job(timeout=1)
+        if job is None:
+            continue
+        worker.reply(job, *job.body)
+        if client.recv(timeout=10) is not None:
+            answered += 1
+    assert answered == count, "%d of %d MDP requests answered" % (answered, count)
+    assert len(env.broker.lines) - logged < 50, "the burst flooded the log"
+
+
+def test_repeated_log_lines_are_limited_and_counted(hearth):
+    """5.1: "Log lines that input can repeat (drops, refusals, MDP answers
+    dropped) are limited to 20 a second each kind, and the first line after a
+    pause says how many were not logged"."""
+    env = hearth()
+    m = env.mesh
+    junk = m.raw()
+    logged = len(env.broker.lines)
+    for i in range(500):
+        junk.send([b"", b"NOTAPROTOCOL", b"%d" % i])
+    client = m.native_client()
+    assert client.call(P.HEARTH_SVC_PING, b"read").body == b"read"   # all read by now
+    drops = [l for l in env.broker.lines[logged:] if "dropped message" in l]
+    assert 1 <= len(drops) <= 3 * 20, "%d drop lines for 500 drops" % len(drops)
+    deadline = time.monotonic() + 10
+    while True:     # a later drop reports the ones not logged
+        junk.send([b"", b"NOTAPROTOCOL", b"later"])
+        try:
+            env.broker.wait_line(r"\d+ more lines like the next not logged", timeout=1.2,
+                                 start=logged)
+            break
+        except AssertionError:
+            assert time.monotonic() < deadline, "the lines not logged were never counted"
+
+
 def test_mdp_worker_serves_many_in_sequence(env):
     """9: "One request at a time per MDP worker": a second request waits
     until the first is answered, then is dispatched at once (5.2)."""
