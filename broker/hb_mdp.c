@@ -27,6 +27,13 @@ s_take_body (hearth_frames_t *msg, int first, hb_job_t *job)
     return 0;
 }
 
+/*  The body frames of msg from frame first on, read or not (0 if none).   */
+static size_t
+s_body_frames (hearth_frames_t *msg, int first)
+{
+    return msg->frames > (size_t) first ? msg->frames - (size_t) first : 0;
+}
+
 void
 hb_mdp_client (hearth_broker_t *self, hearth_frames_t *msg)
 {
@@ -41,7 +48,7 @@ hb_mdp_client (hearth_broker_t *self, hearth_frames_t *msg)
     }
     /*  Refused here, at arrival, rather than accepted and lost later: MDP
         has no error reply, so the log line is all anyone will learn.       */
-    if (msg->frames - HB_FRAME (3) > HEARTH_MDP_BODY_MAX) {
+    if (s_body_frames (msg, HB_FRAME (3)) > HEARTH_MDP_BODY_MAX) {
         hb_drop (self, msg, HB_FRAME (2), "MDP request with more than "
                  S_STR (HEARTH_MDP_BODY_MAX) " body frames");
         return;
@@ -148,7 +155,7 @@ s_worker_reply (hearth_broker_t *self, hb_worker_t *worker, hearth_frames_t *msg
     }
     /*  A reply that was not read whole cannot be relayed, but the job is
         answered and the worker's credit returned like any other reply's.   */
-    size_t body = msg->frames - HB_FRAME (5);
+    size_t body = s_body_frames (msg, HB_FRAME (5));
     if (body > HEARTH_MDP_BODY_MAX)
         hb_reply_error (self, job, HEARTH_STATUS_WORKER_ERROR,
                         "the MDP worker's reply has %zu body frames, more "

@@ -160,6 +160,21 @@ def test_repeated_log_lines_are_limited_and_counted(hearth):
             assert time.monotonic() < deadline, "the lines not logged were never counted"
 
 
+def test_mdp_request_and_reply_without_body(env):
+    """9: Client: "" "MDPC01" service body... with no body frame at all is
+    still a request, and a REPLY with none still answers it (the count of
+    body frames must not wrap below zero)."""
+    m = env.mesh
+    worker = m.mdp_worker("mdp.empty")
+    m.wait_mmi("mdp.empty", b"200")
+    client = m.mdp_client()
+    client.request("mdp.empty")
+    job = worker.recv_job(timeout=5)
+    assert job is not None, "a body-less MDP request was dropped"
+    worker.reply(job)
+    assert client.recv(timeout=5) is not None, "a body-less MDP reply was not relayed"
+
+
 def test_mdp_worker_serves_many_in_sequence(env):
     """9: "One request at a time per MDP worker": a second request waits
     until the first is answered, then is dispatched at once (5.2)."""
