@@ -82,7 +82,10 @@ s_parse (int argc, char **argv, hearth_broker_config_t *config, s_args_t *args)
     hearth_settings_getopt_init (&parser, hearth_broker_settings, "b:vhV",
                                  s_options);
     int option, index = -1;
-    while ((option = getopt_long (argc, argv, parser.shorts, parser.options,
+    /*  getopt_long sets index only for a long option: reset it each time,
+        or a short option's error would name the last long one.             */
+    while ((index = -1,
+            option = getopt_long (argc, argv, parser.shorts, parser.options,
                                   &index)) != -1) {
         const hearth_setting_t *setting =
             hearth_settings_getopt_setting (&parser, option);

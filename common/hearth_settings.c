@@ -318,6 +318,7 @@ hearth_settings_getopt_init (hearth_settings_getopt_t *self,
                                                            : required_argument;
         int val = setting->letter ? setting->letter
                 : HEARTH_SETTINGS_OPT + (int) (setting - table);
+        assert (count < HEARTH_SETTINGS_OPTIONS_MAX);
         char *flag = self->flags[count];
         hearth_settings_flag (setting, flag, HEARTH_SETTINGS_FLAG_MAX);
         s_add (self, &count, flag, has_arg, val);

@@ -893,7 +893,10 @@ s_drain (hearth_worker_t *self)
         if ((self->outstanding == 0 && answered) || now >= until)
             break;
         int fd = self->broker ? self->broker_fd : -1;
-        int64_t wake = unknown ? s_min (until, self->unknown_until) : until;
+        /*  Past unknown_until only the jobs still out keep us: wait for
+            them, not for an answer whose time is over (that would spin).   */
+        int64_t wake = unknown && now < self->unknown_until
+                     ? s_min (until, self->unknown_until) : until;
         pthread_mutex_unlock (&self->lock);
         s_wait (self, fd, wake - now);
         pthread_mutex_lock (&self->lock);

@@ -102,7 +102,10 @@ hw_options_parse (hw_options_t *o, const char *endpoint, int argc,
     hearth_settings_getopt_init (&parser, hw_settings, "+s:b:vh", extra);
     int opt, index = -1, rc = 0;
     opterr = 1;
-    while (rc == 0 && (opt = getopt_long (argc, argv, parser.shorts,
+    /*  getopt_long sets index only for a long option: reset it each time,
+        or a short option's error would name the last long one.             */
+    while (rc == 0 && (index = -1,
+                       opt = getopt_long (argc, argv, parser.shorts,
                                           parser.options, &index)) != -1) {
         const hearth_setting_t *setting =
             hearth_settings_getopt_setting (&parser, opt);
